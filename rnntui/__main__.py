@@ -1,0 +1,5 @@
+import sys
+
+from rnntui.cli import main
+
+sys.exit(main())

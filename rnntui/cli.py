@@ -1,0 +1,220 @@
+"""The ``rnntui`` command. Parsing imports nothing heavy: torch loads only when a command needs it.
+
+    rnntui                       the playground (TUI)
+    rnntui train --preset lstm   train headless, with a progress bar, metrics.jsonl and a checkpoint
+    rnntui generate ...          continue a prefix with a trained checkpoint
+    rnntui presets               list the presets (``--show NAME`` prints one as TOML)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from rnntui import __version__
+from rnntui.errors import ConfigError, RnntuiError
+
+PROG = "rnntui"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit status 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="A terminal playground for recurrent neural networks.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--preset", help="open the playground with this preset loaded")
+    parser.add_argument("--device", help="device for training in the playground: auto, cpu, cuda, cuda:N, mps")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    train = sub.add_parser("train", help="train a model headless", description=(
+        "Train a preset (optionally overridden by a TOML config file and flags). Writes metrics.jsonl, "
+        "config.toml and checkpoint.pt to the output directory."))
+    train.add_argument("--preset", help="a preset name (see `rnntui presets`)")
+    train.add_argument("--config", metavar="FILE.toml", help="a TOML config; laid over the preset if both are given")
+    train.add_argument("--epochs", type=int, help="number of epochs")
+    train.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    train.add_argument("--seed", type=int, help="random seed (a CPU run with the same seed repeats exactly)")
+    train.add_argument("--corpus", metavar="PATH", help="train on this UTF-8 text file (or 'timemachine', 'pydoc')")
+    train.add_argument("--out", metavar="DIR", help="run directory (default: a new one under the runs directory)")
+    train.add_argument("--data-dir", metavar="DIR", help="where downloaded data sets are cached (or RNNTUI_DATA_DIR)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar; only the epoch lines")
+
+    gen = sub.add_parser("generate", help="continue a prefix with a trained model",
+                         description="Warm up on the prefix, then generate token by token.")
+    gen.add_argument("--checkpoint", required=True, metavar="PATH", help="a checkpoint.pt written by `rnntui train`")
+    gen.add_argument("--prefix", required=True, help="the text to continue")
+    gen.add_argument("--num-chars", "--num-tokens", dest="num_tokens", type=int, default=100,
+                     help="how many tokens (characters, or words for a word model) to generate (default 100)")
+    gen.add_argument("--strategy", choices=("greedy", "temperature", "top-k", "top-p"), default="greedy")
+    gen.add_argument("--temperature", type=float, default=1.0)
+    gen.add_argument("--top-k", type=int, default=10)
+    gen.add_argument("--top-p", type=float, default=0.9)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--device", default="cpu")
+
+    presets = sub.add_parser("presets", help="list the presets", description="List the presets, or print one.")
+    presets.add_argument("--show", metavar="NAME", help="print this preset as TOML (to copy and edit)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: note: %(message)s", stream=sys.stderr)
+    try:
+        if args.command == "train":
+            return _train(args)
+        if args.command == "generate":
+            return _generate(args)
+        if args.command == "presets":
+            return _presets(args)
+        return _tui(args)
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except RnntuiError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _tui(args: argparse.Namespace) -> int:
+    print(f"{PROG}: the interactive playground is not built yet; for now use `rnntui train`, "
+          "`rnntui generate` and `rnntui presets` (see rnntui --help)", file=sys.stderr)
+    return 1
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from rnntui.presets import load_preset, names, preset_text
+
+    if args.show:
+        sys.stdout.write(preset_text(args.show))
+        return 0
+    rows = [(name, load_preset(name)) for name in names()]
+    width = max(len(name) for name, _ in rows)
+    for name, config in rows:
+        print(f"{name:<{width}}  {config.description}")
+    return 0
+
+
+def _load_config(args: argparse.Namespace):
+    from rnntui.config import ExperimentConfig, load_toml, merge
+    from rnntui.presets import load_preset
+
+    if not args.preset and not args.config:
+        raise ConfigError("give --preset NAME (see `rnntui presets`) or --config FILE.toml")
+    config = load_preset(args.preset) if args.preset else ExperimentConfig()
+    if args.config:
+        override = load_toml(args.config)  # validates the file on its own first
+        from rnntui.config import tomllib
+
+        config = merge(config, tomllib.loads(Path(args.config).read_text(encoding="utf-8")))
+        if not args.preset:
+            config = override
+    train = {k: v for k, v in {"epochs": args.epochs, "device": args.device, "seed": args.seed}.items() if v is not None}
+    data = {"corpus": args.corpus} if args.corpus else {}
+    return config.replace(train=train, data=data)
+
+
+def _train(args: argparse.Namespace) -> int:
+    config = _load_config(args)  # every option is checked before torch is even imported
+    from rnntui.paths import runs_dir
+    from rnntui.training.experiment import CHECKPOINT, METRICS, train
+
+    out = Path(args.out) if args.out else runs_dir() / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    progress = Progress(sys.stderr, quiet=args.quiet)
+    try:
+        end, experiment = train(config, out, [progress], data_dir=args.data_dir)
+    except KeyboardInterrupt:
+        progress.clear()
+        print(f"{PROG}: interrupted; checkpoint saved to {out / CHECKPOINT}", file=sys.stderr)
+        return 130
+    finally:
+        progress.clear()
+    best = ", ".join(f"best {k} {v:.3f}" for k, v in end.best.items() if k.endswith("ppl"))
+    print(f"{end.status} after {end.epochs_done} epochs in {end.elapsed_s:.0f}s ({best}); "
+          f"checkpoint {out / CHECKPOINT}, metrics {out / METRICS}")
+    return 0
+
+
+class Progress:
+    """Progress bar on a terminal (at most 10 redraws a second) and one line per epoch on stdout."""
+
+    def __init__(self, stream: TextIO, quiet: bool = False) -> None:
+        self.stream = stream
+        self.live = stream.isatty() and not quiet
+        self.last_draw = 0.0
+        self.total_steps = 0
+        self.drawn = False
+
+    def __call__(self, event) -> None:
+        kind = event.kind
+        if kind == "start":
+            self.total_steps = event.epochs * event.steps_per_epoch
+            print(f"{event.description}\n{event.num_params:,} parameters on {event.device}", flush=True)
+        elif kind == "step" and self.live:
+            now = time.monotonic()
+            if now - self.last_draw >= 0.1 or event.step == event.steps_per_epoch:
+                self.last_draw = now
+                self._draw(event)
+        elif kind == "epoch":
+            self.clear()
+            m = event.metrics
+            figures = "  ".join(f"{k} {m[k]:.3f}" for k in ("train_ppl", "val_ppl") if k in m)
+            print(f"epoch {event.epoch}/{event.epochs}  {figures}  {event.tokens_per_s:,.0f} tok/s"
+                  + (f"  | {event.sample}" if event.sample else ""), flush=True)
+        elif kind == "end" and event.status == "failed":
+            self.clear()
+
+    def _draw(self, e) -> None:
+        import math
+
+        frac = e.step / max(e.steps_per_epoch, 1)
+        done = (e.epoch - 1 + frac)
+        total_epochs = self.total_steps / max(e.steps_per_epoch, 1)
+        eta = e.elapsed_s / max(done, 1e-9) * max(total_epochs - done, 0)
+        bar = "#" * int(20 * frac) + "-" * (20 - int(20 * frac))
+        ppl = math.exp(min(e.loss, 50))
+        line = (f"\repoch {e.epoch} [{bar}] {e.step}/{e.steps_per_epoch}  loss {e.loss:.3f}  ppl {ppl:.2f}  "
+                f"{e.tokens_per_s:,.0f} tok/s  ETA {int(eta // 60)}:{int(eta % 60):02d} ")
+        self.stream.write(line)
+        self.stream.flush()
+        self.drawn = True
+
+    def clear(self) -> None:
+        if self.drawn:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.drawn = False
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from rnntui.decoding.sampling import DecodeConfig
+
+    decode = DecodeConfig(args.strategy, args.temperature, args.top_k, args.top_p)
+    if args.num_tokens < 0:
+        raise ConfigError(f"--num-chars must be >= 0; got {args.num_tokens}")
+    import torch
+
+    from rnntui.decoding.generate import generate
+    from rnntui.training.checkpoint import load_checkpoint
+    from rnntui.training.trainer import resolve_device
+
+    checkpoint = load_checkpoint(args.checkpoint, resolve_device(args.device))
+    if checkpoint.config.model.bidirectional:
+        logging.warning("this model is bidirectional: it saw the next token during training, so it cannot predict")
+    result = generate(checkpoint.model, checkpoint.vocab, args.prefix, args.num_tokens, checkpoint.token, decode,
+                      torch.Generator().manual_seed(args.seed),
+                      lowercase=checkpoint.config.data.preprocess != "none")
+    print(result.text)
+    return 0

@@ -1,0 +1,1 @@
+"""Recurrent networks: the book's equations from scratch, torch.nn twins, and the language-model head."""

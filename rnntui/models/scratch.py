@@ -1,0 +1,205 @@
+"""RNN, GRU and LSTM written out from the book's equations, with the book's parameter names.
+
+Each layer runs a whole sequence: inputs (steps, batch, inputs) -> outputs (steps, batch, hiddens).
+The input projections of all time steps are computed in one matmul before the time loop (they do not
+depend on the state); inside the loop only the recurrent matmul and the gate equations remain. Gates
+that share a non-linearity are evaluated together on adjacent slices of one tensor, but every equation
+is still spelled out.
+
+``ScratchRNN`` stacks layers and has the interface of ``torch.nn.RNN/GRU/LSTM`` (time-major, state
+(num_layers, batch, hiddens), LSTM state ``(H, C)``), so the two are interchangeable and can be
+checked against each other with copied weights (``torch_state_dict``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+SIGMA = 0.01  # the book initialises weights as N(0, 0.01^2) and biases as zeros
+
+
+def _weights(*shape: int, sigma: float) -> nn.Parameter:
+    return nn.Parameter(torch.randn(*shape) * sigma)
+
+
+def _project(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """X_t W + b for every time step at once: (steps, batch, inputs) -> (steps, batch, outputs)."""
+    steps, batch, _ = X.shape
+    return torch.addmm(b, X.reshape(steps * batch, -1), W).view(steps, batch, -1)
+
+
+class RNNLayer(nn.Module):
+    """H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)."""
+
+    num_gates = 1
+
+    def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = SIGMA) -> None:
+        super().__init__()
+        self.num_hiddens = num_hiddens
+        self.W_xh = _weights(num_inputs, num_hiddens, sigma=sigma)
+        self.W_hh = _weights(num_hiddens, num_hiddens, sigma=sigma)
+        self.b_h = nn.Parameter(torch.zeros(num_hiddens))
+
+    def forward(self, X: torch.Tensor, H: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        XW = _project(X, self.W_xh, self.b_h)  # X_t W_xh + b_h, all t
+        outputs = []
+        for XW_t in XW.unbind(0):  # unbind, not XW[t]: one backward node for all steps
+            H = torch.tanh(torch.addmm(XW_t, H, self.W_hh))  # + H_{t-1} W_hh
+            outputs.append(H)
+        return torch.stack(outputs), H
+
+    def torch_state_dict(self) -> dict[str, torch.Tensor]:
+        """These weights in torch.nn.RNN's layout (weight_ih = W_xh^T, ...; hidden bias zero)."""
+        return _nn_layout([self.W_xh], [self.W_hh], [self.b_h])
+
+
+class GRULayer(nn.Module):
+    """Gated recurrent unit.
+
+    R_t = sigma(X_t W_xr + H_{t-1} W_hr + b_r)            reset gate
+    Z_t = sigma(X_t W_xz + H_{t-1} W_hz + b_z)            update gate
+    H~_t = tanh(X_t W_xh + R_t * (H_{t-1} W_hh) + b_h)    candidate state
+    H_t = Z_t * H_{t-1} + (1 - Z_t) * H~_t
+
+    The candidate applies the reset gate after the recurrent matmul, as cuDNN and torch.nn.GRU do. The
+    book writes ``(R_t * H_{t-1}) W_hh`` (Cho et al., 2014); ``reset_after=False`` computes that form.
+    """
+
+    num_gates = 3
+
+    def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = SIGMA, reset_after: bool = True) -> None:
+        super().__init__()
+        self.num_hiddens = num_hiddens
+        self.reset_after = reset_after
+        for gate in "rzh":
+            setattr(self, f"W_x{gate}", _weights(num_inputs, num_hiddens, sigma=sigma))
+            setattr(self, f"W_h{gate}", _weights(num_hiddens, num_hiddens, sigma=sigma))
+            setattr(self, f"b_{gate}", nn.Parameter(torch.zeros(num_hiddens)))
+
+    def forward(self, X: torch.Tensor, H: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.num_hiddens
+        W_x = torch.cat([self.W_xr, self.W_xz, self.W_xh], 1)
+        W_h = torch.cat([self.W_hr, self.W_hz, self.W_hh], 1)
+        XW = _project(X, W_x, torch.cat([self.b_r, self.b_z, self.b_h]))  # (steps, batch, 3h), all t
+        outputs = []
+        for XW_t in XW.unbind(0):
+            if self.reset_after:
+                HW = H @ W_h  # H_{t-1} [W_hr | W_hz | W_hh]
+                R, Z = torch.sigmoid(XW_t[:, : 2 * h] + HW[:, : 2 * h]).chunk(2, 1)
+                H_tilde = torch.tanh(torch.addcmul(XW_t[:, 2 * h :], R, HW[:, 2 * h :]))
+            else:
+                R, Z = torch.sigmoid(torch.addmm(XW_t[:, : 2 * h], H, W_h[:, : 2 * h])).chunk(2, 1)
+                H_tilde = torch.tanh(torch.addmm(XW_t[:, 2 * h :], R * H, self.W_hh))
+            H = torch.lerp(H_tilde, H, Z)  # Z * H + (1 - Z) * H~
+            outputs.append(H)
+        return torch.stack(outputs), H
+
+    def torch_state_dict(self) -> dict[str, torch.Tensor]:
+        if not self.reset_after:
+            raise ValueError("torch.nn.GRU computes the reset_after form only")
+        return _nn_layout(
+            [self.W_xr, self.W_xz, self.W_xh], [self.W_hr, self.W_hz, self.W_hh], [self.b_r, self.b_z, self.b_h]
+        )
+
+
+class LSTMLayer(nn.Module):
+    """Long short-term memory.
+
+    I_t = sigma(X_t W_xi + H_{t-1} W_hi + b_i)      input gate
+    F_t = sigma(X_t W_xf + H_{t-1} W_hf + b_f)      forget gate
+    O_t = sigma(X_t W_xo + H_{t-1} W_ho + b_o)      output gate
+    C~_t = tanh(X_t W_xc + H_{t-1} W_hc + b_c)      input node (candidate memory)
+    C_t = F_t * C_{t-1} + I_t * C~_t
+    H_t = O_t * tanh(C_t)
+    """
+
+    num_gates = 4
+
+    def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = SIGMA) -> None:
+        super().__init__()
+        self.num_hiddens = num_hiddens
+        for gate in "ifoc":
+            setattr(self, f"W_x{gate}", _weights(num_inputs, num_hiddens, sigma=sigma))
+            setattr(self, f"W_h{gate}", _weights(num_hiddens, num_hiddens, sigma=sigma))
+            setattr(self, f"b_{gate}", nn.Parameter(torch.zeros(num_hiddens)))
+
+    def forward(
+        self, X: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        h = self.num_hiddens
+        H, C = state
+        W_x = torch.cat([self.W_xi, self.W_xf, self.W_xo, self.W_xc], 1)
+        W_h = torch.cat([self.W_hi, self.W_hf, self.W_ho, self.W_hc], 1)
+        XW = _project(X, W_x, torch.cat([self.b_i, self.b_f, self.b_o, self.b_c]))  # (steps, batch, 4h)
+        outputs = []
+        for XW_t in XW.unbind(0):
+            gates = torch.addmm(XW_t, H, W_h)  # X_t W_x* + H_{t-1} W_h* + b_*, for * = i, f, o, c
+            I, F, O = torch.sigmoid(gates[:, : 3 * h]).chunk(3, 1)
+            C_tilde = torch.tanh(gates[:, 3 * h :])
+            C = torch.addcmul(F * C, I, C_tilde)  # F * C + I * C~
+            H = O * torch.tanh(C)
+            outputs.append(H)
+        return torch.stack(outputs), (H, C)
+
+    def torch_state_dict(self) -> dict[str, torch.Tensor]:
+        """torch.nn.LSTM orders the gates i, f, g (= c), o."""
+        return _nn_layout(
+            [self.W_xi, self.W_xf, self.W_xc, self.W_xo], [self.W_hi, self.W_hf, self.W_hc, self.W_ho],
+            [self.b_i, self.b_f, self.b_c, self.b_o],
+        )
+
+
+def _nn_layout(W_x: list, W_h: list, b: list) -> dict[str, torch.Tensor]:
+    bias = torch.cat([t.detach() for t in b])
+    return {
+        "weight_ih": torch.cat([w.detach() for w in W_x], 1).T.contiguous(),
+        "weight_hh": torch.cat([w.detach() for w in W_h], 1).T.contiguous(),
+        "bias_ih": bias.clone(),
+        "bias_hh": torch.zeros_like(bias),
+    }
+
+
+LAYERS = {"rnn": RNNLayer, "gru": GRULayer, "lstm": LSTMLayer}
+
+
+class ScratchRNN(nn.Module):
+    """A stack of scratch layers with the interface of torch.nn.RNN / GRU / LSTM (time-major)."""
+
+    def __init__(
+        self, kind: str, num_inputs: int, num_hiddens: int, num_layers: int = 1, dropout: float = 0.0,
+        sigma: float = SIGMA,
+    ) -> None:
+        super().__init__()
+        self.kind = kind
+        self.num_hiddens = num_hiddens
+        self.num_layers = num_layers
+        self.dropout = nn.Dropout(dropout)
+        layer = LAYERS[kind]
+        self.layers = nn.ModuleList(
+            layer(num_inputs if i == 0 else num_hiddens, num_hiddens, sigma=sigma) for i in range(num_layers)
+        )
+
+    def forward(self, X: torch.Tensor, state=None):
+        """X: (steps, batch, inputs); state: (layers, batch, hiddens), or (H, C) for the LSTM."""
+        if state is None:
+            zeros = X.new_zeros(self.num_layers, X.shape[1], self.num_hiddens)
+            state = (zeros, zeros) if self.kind == "lstm" else zeros
+        new_states = []
+        for i, layer in enumerate(self.layers):
+            if i > 0:
+                X = self.dropout(X)
+            layer_state = (state[0][i], state[1][i]) if self.kind == "lstm" else state[i]
+            X, layer_state = layer(X, layer_state)
+            new_states.append(layer_state)
+        if self.kind == "lstm":
+            return X, (torch.stack([s[0] for s in new_states]), torch.stack([s[1] for s in new_states]))
+        return X, torch.stack(new_states)
+
+    def torch_state_dict(self) -> dict[str, torch.Tensor]:
+        """The whole stack in the state-dict layout of the torch.nn twin (``weight_ih_l0``, ...)."""
+        return {
+            f"{name}_l{i}": tensor
+            for i, layer in enumerate(self.layers)
+            for name, tensor in layer.torch_state_dict().items()
+        }

@@ -1,0 +1,172 @@
+"""One trainer for every experiment: optimiser, gradient clipping, events, stopping, divergence.
+
+The trainer knows nothing about the model or the data. A *task* supplies them (d2l's Module +
+DataModule, minGPT's seam): it cuts an epoch into batches, computes a batch's loss, evaluates held-out
+data and writes a sample. The trainer reports through callbacks that receive ``events`` (plain numbers
+and strings) and checks ``should_stop`` once per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+
+from rnntui.config import TrainConfig
+from rnntui.errors import ConfigError, TrainingDiverged
+from rnntui.training.events import Callback, EpochEnded, Event, FitEnded, FitStarted, StepEnded
+
+log = logging.getLogger(__name__)
+
+
+class Task(Protocol):
+    """What the trainer needs from an experiment."""
+
+    model: nn.Module
+
+    def describe(self) -> str: ...
+
+    def steps_per_epoch(self) -> int:
+        """About how many batches an epoch has (for progress and ETA before the first epoch)."""
+
+    def epoch_batches(self, generator: torch.Generator) -> Sequence[Any]:
+        """This epoch's batches."""
+
+    def training_step(self, batch: Any) -> tuple[torch.Tensor, int]:
+        """(mean loss of the batch as a 0-d tensor, number of units, e.g. tokens, it covers)."""
+
+    def epoch_metrics(self, train_loss: float) -> dict[str, float]:
+        """Metrics derived from the epoch's mean training loss (e.g. train_ppl)."""
+
+    def evaluate(self) -> dict[str, float]:
+        """Held-out metrics (e.g. val_ppl)."""
+
+    def sample(self) -> str:
+        """A short text showing what the model does now."""
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' picks CUDA, then MPS, then the CPU; an unavailable device is a ConfigError."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {name} is not available here: torch sees no CUDA GPU (use --device cpu)")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ConfigError(f"device {name} does not exist: torch sees {torch.cuda.device_count()} CUDA GPU(s)")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError(f"device {name} is not available here (use --device cpu)")
+    return device
+
+
+def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr)
+    return torch.optim.Adam(params, lr=config.lr)
+
+
+class Trainer:
+    """Fits a task's model, emitting ``FitStarted``, ``StepEnded``, ``EpochEnded`` and ``FitEnded``."""
+
+    def __init__(
+        self, task: Task, config: TrainConfig, device: torch.device, callbacks: Sequence[Callback] = ()
+    ) -> None:
+        self.task = task
+        self.config = config
+        self.device = device
+        self.callbacks = list(callbacks)
+        self.optimizer = make_optimizer(config, task.model.parameters())
+        self.generator = torch.Generator().manual_seed(config.seed)  # batches; CPU-side, repeatable
+        self.epoch = 0  # epochs completed
+        self.global_step = 0
+        self.history: list[EpochEnded] = []
+        self.start_time = time.perf_counter()
+
+    def emit(self, event: Event) -> None:
+        for callback in self.callbacks:
+            callback(event)
+
+    def fit(self, should_stop: Callable[[], bool] = lambda: False) -> FitEnded:
+        """Train for the configured epochs; returns how it ended. Raises TrainingDiverged on NaN/inf."""
+        model, config = self.task.model, self.config
+        params = [p for p in model.parameters() if p.requires_grad]
+        max_norm = config.clip if config.clip > 0 else math.inf
+        start = self.start_time = time.perf_counter()
+        last_loss = math.nan
+        first = self.epoch + 1
+        self.emit(FitStarted(config.epochs, self.task.steps_per_epoch(),
+                             str(self.device), sum(p.numel() for p in params), self.task.describe()))
+        for epoch in range(first, config.epochs + 1):
+            model.train()
+            batches = self.task.epoch_batches(self.generator)
+            loss_sum, units, epoch_start = 0.0, 0, time.perf_counter()
+            for step, batch in enumerate(batches, 1):
+                if should_stop():
+                    return self._end("stopped", start, f"stopped by request in epoch {epoch}, step {step}")
+                loss, n = self.task.training_step(batch)
+                loss_value = loss.item()
+                if not math.isfinite(loss_value):
+                    self._diverged("loss", loss_value, epoch, step, last_loss, start)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = torch.nn.utils.clip_grad_norm_(params, max_norm).item()
+                if not math.isfinite(grad_norm):
+                    self._diverged("gradient norm", grad_norm, epoch, step, loss_value, start)
+                self.optimizer.step()
+                last_loss = loss_value
+                loss_sum += loss_value * n
+                units += n
+                self.global_step += 1
+                now = time.perf_counter()
+                self.emit(StepEnded(
+                    epoch, step, self.global_step, len(batches), loss_value, grad_norm, grad_norm > max_norm,
+                    units / max(now - epoch_start, 1e-9), now - start,
+                ))
+            train_time = time.perf_counter() - epoch_start
+            train_loss = loss_sum / max(units, 1)
+            metrics = {"train_loss": train_loss, **self.task.epoch_metrics(train_loss)}
+            model.eval()
+            metrics.update(self.task.evaluate())
+            sample = self.task.sample()
+            self.epoch = epoch
+            event = EpochEnded(epoch, config.epochs, metrics, units / max(train_time, 1e-9),
+                               time.perf_counter() - start, sample)
+            self.history.append(event)
+            self.emit(event)
+        return self._end("finished", start)
+
+    def best(self) -> dict[str, float]:
+        """The best value seen of each held-out metric (lowest perplexity/loss, highest BLEU)."""
+        best: dict[str, float] = {}
+        for event in self.history:
+            for key, value in event.metrics.items():
+                if key.startswith("val_"):
+                    better = max if "bleu" in key else min
+                    best[key] = better(best.get(key, value), value)
+        return best
+
+    def _end(self, status: str, start: float, message: str = "") -> FitEnded:
+        event = FitEnded(status, self.epoch, time.perf_counter() - start, message, self.best())
+        self.emit(event)
+        return event
+
+    def _diverged(self, what: str, value: float, epoch: int, step: int, last: float, start: float) -> None:
+        message = (
+            f"training diverged: the {what} became {value} at epoch {epoch}, step {step} "
+            f"(last finite loss {last:.4g}); try a lower learning rate (train.lr = {self.config.lr:g}) "
+            f"or gradient clipping (train.clip = {self.config.clip:g})"
+        )
+        self._end("failed", start, message)
+        raise TrainingDiverged(message)
