@@ -21,12 +21,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-TASKS = ("lm",)
+TASKS = ("lm", "sine", "seq2seq")
 CORPORA = ("timemachine", "pydoc")
 TOKENS = ("char", "word")
 PREPROCESS = ("d2l", "lower", "none")
 SAMPLINGS = ("sequential", "random")
-KINDS = ("rnn", "gru", "lstm")
+KINDS = ("rnn", "gru", "lstm", "mlp")  # mlp: the sine task's autoregressive model
 IMPLS = ("torch", "scratch")
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -80,7 +80,7 @@ class DataConfig:
 class ModelConfig:
     """Which recurrent network, and how big."""
 
-    kind: str = "lstm"  # "rnn", "gru" or "lstm"
+    kind: str = "lstm"  # "rnn", "gru" or "lstm" ("mlp" for the sine task)
     impl: str = "torch"  # "torch" (torch.nn / cuDNN) or "scratch" (the book's equations)
     num_hiddens: int = 256
     num_layers: int = 1
@@ -125,13 +125,63 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class SampleConfig:
-    """The continuation printed after each epoch."""
+    """What is shown after each epoch: a continuation of ``prefix`` (language models) or translations
+    of ``sentences`` scored against ``references`` (seq2seq)."""
 
     prefix: str = "time traveller"
     num_tokens: int = 50
+    sentences: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _at_least("sample", "num_tokens", self.num_tokens, 0)
+        if self.references and len(self.references) != len(self.sentences):
+            raise ConfigError("sample.references must have one entry per sentence in sample.sentences")
+
+
+@dataclass(frozen=True)
+class SineConfig:
+    """The book's sequence: x_t = sin(0.01 t) + N(0, noise^2), features the tau previous values."""
+
+    num_points: int = 1000  # T
+    tau: int = 4
+    noise: float = 0.2  # standard deviation (variance 0.04)
+    num_train: int = 600  # the first pairs train, the rest test
+    batch_size: int = 16
+    k_steps: tuple[int, ...] = (1, 4, 16, 64)  # k-step-ahead predictions to report
+
+    def __post_init__(self) -> None:
+        s = "sine"
+        _at_least(s, "tau", self.tau, 1)
+        _at_least(s, "num_points", self.num_points, self.tau + 2)
+        _at_least(s, "noise", self.noise, 0)
+        _at_least(s, "batch_size", self.batch_size, 1)
+        if not (isinstance(self.num_train, int) and 1 <= self.num_train < self.num_points - self.tau):
+            raise ConfigError(f"sine.num_train must be between 1 and num_points - tau - 1; got {self.num_train!r}")
+        if not self.k_steps or any(not isinstance(k, int) or k < 1 for k in self.k_steps):
+            raise ConfigError(f"sine.k_steps must be a list of integers >= 1; got {list(self.k_steps)!r}")
+
+
+@dataclass(frozen=True)
+class PairsConfig:
+    """Sentence pairs for translation (d2l's English-French Tatoeba pairs, or a user's TSV file)."""
+
+    source: str = "fra-eng"  # "fra-eng" or a path to a UTF-8 file of source<TAB>target lines
+    num_examples: int = 600  # the first N pairs (0: all)
+    num_steps: int = 10  # sequences truncated or padded to this many tokens
+    min_freq: int = 2
+    batch_size: int = 64
+    val_examples: int = 0  # held-out pairs taken after the first num_examples (0: none)
+
+    def __post_init__(self) -> None:
+        s = "pairs"
+        if not isinstance(self.source, str) or not self.source:
+            raise ConfigError("pairs.source must be 'fra-eng' or a file path")
+        _at_least(s, "num_examples", self.num_examples, 0)
+        _at_least(s, "num_steps", self.num_steps, 2)
+        _at_least(s, "min_freq", self.min_freq, 0)
+        _at_least(s, "batch_size", self.batch_size, 1)
+        _at_least(s, "val_examples", self.val_examples, 0)
 
 
 @dataclass(frozen=True)
@@ -145,9 +195,15 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
+    sine: SineConfig = field(default_factory=SineConfig)
+    pairs: PairsConfig = field(default_factory=PairsConfig)
 
     def __post_init__(self) -> None:
         _choice("config", "task", self.task, TASKS)
+        if self.model.kind == "mlp" and self.task != "sine":
+            raise ConfigError("model.kind = 'mlp' is for task = 'sine' only")
+        if self.model.bidirectional and self.task != "lm":
+            raise ConfigError("model.bidirectional is for language models only")
 
     def replace(self, **sections: dict[str, Any]) -> ExperimentConfig:
         """A copy with some values changed: ``cfg.replace(train={"epochs": 3})``."""
@@ -163,10 +219,26 @@ class ExperimentConfig:
         return dataclasses.asdict(self)
 
 
-_SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "sample": SampleConfig}
+_SECTIONS = {
+    "data": DataConfig, "model": ModelConfig, "train": TrainConfig, "sample": SampleConfig,
+    "sine": SineConfig, "pairs": PairsConfig,
+}
+# the sections each task uses (and writes to TOML)
+TASK_SECTIONS = {
+    "lm": ("data", "model", "train", "sample"),
+    "sine": ("sine", "model", "train"),
+    "seq2seq": ("pairs", "model", "train", "sample"),
+}
 
 
 def _coerce(section: str, f: dataclasses.Field, value: Any) -> Any:
+    if isinstance(f.type, str) and f.type.startswith("tuple["):
+        item = {"tuple[int, ...]": int, "tuple[str, ...]": str}[f.type]
+        if not isinstance(value, (list, tuple)) or any(
+            not isinstance(v, item) or isinstance(v, bool) for v in value
+        ):
+            raise ConfigError(f"{section}.{f.name} must be a list of {item.__name__}s; got {value!r}")
+        return tuple(value)
     want = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str, "bool": bool}[f.type]
     if want is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -233,6 +305,8 @@ def merge(base: ExperimentConfig, override: dict[str, Any]) -> ExperimentConfig:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -247,6 +321,6 @@ def to_toml(config: ExperimentConfig) -> str:
     """The config as a TOML preset that ``load_toml`` reads back to an equal config."""
     values = config.to_dict()
     lines = [f"{k} = {_toml_value(v)}" for k, v in values.items() if k not in _SECTIONS]
-    for section in _SECTIONS:
+    for section in TASK_SECTIONS[config.task]:
         lines += ["", f"[{section}]"] + [f"{k} = {_toml_value(v)}" for k, v in values[section].items()]
     return "\n".join(lines) + "\n"
