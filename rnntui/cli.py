@@ -108,19 +108,14 @@ def _presets(args: argparse.Namespace) -> int:
 
 
 def _load_config(args: argparse.Namespace):
-    from rnntui.config import ExperimentConfig, load_toml, merge
+    from rnntui.config import ExperimentConfig, load_toml
     from rnntui.presets import load_preset
 
     if not args.preset and not args.config:
         raise ConfigError("give --preset NAME (see `rnntui presets`) or --config FILE.toml")
     config = load_preset(args.preset) if args.preset else ExperimentConfig()
     if args.config:
-        override = load_toml(args.config)  # validates the file on its own first
-        from rnntui.config import tomllib
-
-        config = merge(config, tomllib.loads(Path(args.config).read_text(encoding="utf-8")))
-        if not args.preset:
-            config = override
+        config = load_toml(args.config, base=config)
     train = {k: v for k, v in {"epochs": args.epochs, "device": args.device, "seed": args.seed}.items() if v is not None}
     data = {"corpus": args.corpus} if args.corpus else {}
     return config.replace(train=train, data=data)

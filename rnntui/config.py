@@ -276,19 +276,24 @@ def from_dict(values: dict[str, Any]) -> ExperimentConfig:
     return ExperimentConfig(**kwargs)
 
 
-def load_toml(path: str | Path) -> ExperimentConfig:
-    """Read a preset or config file; every problem is a one-line ConfigError naming the file."""
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The raw values of a TOML file; a missing, unreadable or invalid file is a one-line ConfigError."""
     path = Path(path)
     try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def load_toml(path: str | Path, base: ExperimentConfig | None = None) -> ExperimentConfig:
+    """A config file laid over ``base`` (default: the defaults); errors name the file."""
+    values = read_toml(path)
     try:
-        return from_dict(values)
+        return merge(base or ExperimentConfig(), values)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 

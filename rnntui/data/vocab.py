@@ -33,8 +33,8 @@ class Vocab:
         # Most frequent first; ties broken by the token itself so that a vocabulary is reproducible.
         self.token_freqs: list[tuple[str, int]] = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
         self.min_freq = min_freq
-        self.reserved_tokens = list(reserved_tokens)
-        itos = [UNK, *[t for t in self.reserved_tokens if t != UNK]]
+        self.reserved_tokens = list(dict.fromkeys(t for t in reserved_tokens if t != UNK))
+        itos = [UNK, *self.reserved_tokens]
         seen = set(itos)
         for token, freq in self.token_freqs:
             if freq >= min_freq and token not in seen:

@@ -1,6 +1,7 @@
 """Run an experiment end to end: data, model, trainer, metrics log and checkpoints in a run directory.
 
-This is the one entry point that the headless CLI and the TUI share.
+This is the one entry point that the headless CLI and the TUI share, for every task (language model,
+sine, seq2seq).
 """
 
 from __future__ import annotations
@@ -9,17 +10,18 @@ import json
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from rnntui.config import ExperimentConfig, to_toml
-from rnntui.data.corpus import LMCorpus, load_lm_corpus
+from rnntui.data.vocab import Vocab
+from rnntui.errors import TrainingDiverged
 from rnntui.training.checkpoint import build_model, save_checkpoint
 from rnntui.training.events import Callback, EpochEnded, Event, FitEnded
-from rnntui.training.lm_task import LanguageModelTask
-from rnntui.training.trainer import Trainer, resolve_device
+from rnntui.training.trainer import Task, Trainer, resolve_device
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.jsonl"
@@ -30,9 +32,12 @@ CONFIG = "config.toml"
 class Experiment:
     config: ExperimentConfig
     device: torch.device
-    corpus: LMCorpus
-    task: LanguageModelTask
+    task: Task
     trainer: Trainer
+    vocabs: dict[str, Vocab] = field(default_factory=dict)
+    token: str = "char"
+    data_label: str = ""
+    corpus: Any = None  # the LMCorpus of a language model
 
     @property
     def model(self) -> torch.nn.Module:
@@ -44,10 +49,29 @@ def prepare(config: ExperimentConfig, data_dir: str | Path | None = None, callba
     device = resolve_device(config.train.device)
     torch.manual_seed(config.train.seed)
     random.seed(config.train.seed)
-    corpus = load_lm_corpus(config.data, data_dir)
-    model = build_model(config, len(corpus.vocab)).to(device)
-    task = LanguageModelTask(model, corpus, config, device)
-    return Experiment(config, device, corpus, task, Trainer(task, config.train, device, callbacks))
+    vocabs: dict[str, Vocab] = {}
+    token, corpus = "char", None
+    if config.task == "lm":
+        from rnntui.data.corpus import load_lm_corpus
+        from rnntui.training.lm_task import LanguageModelTask
+
+        corpus = load_lm_corpus(config.data, data_dir)
+        vocabs, token, label = {"vocab": corpus.vocab}, corpus.token, corpus.label
+        task: Task = LanguageModelTask(build_model(config, vocabs).to(device), corpus, config, device)
+    elif config.task == "seq2seq":
+        from rnntui.data.translation import load_pairs
+        from rnntui.training.seq2seq_task import Seq2SeqTask
+
+        data = load_pairs(config.pairs, data_dir)
+        vocabs, token, label = {"src": data.src_vocab, "tgt": data.tgt_vocab}, "word", data.label
+        task = Seq2SeqTask(build_model(config, vocabs).to(device), data, config, device)
+    else:
+        from rnntui.training.sine_task import SineTask
+
+        task = SineTask(build_model(config, vocabs).to(device), config, device)
+        label = "sine"
+    trainer = Trainer(task, config.train, device, callbacks)
+    return Experiment(config, device, task, trainer, vocabs, token, label, corpus)
 
 
 class JsonlLog:
@@ -74,32 +98,32 @@ def train(
     data_dir: str | Path | None = None,
 ) -> tuple[FitEnded, Experiment]:
     """Train, logging to ``out_dir/metrics.jsonl`` and saving ``out_dir/checkpoint.pt`` after every epoch
-    and when the run stops (by request, Ctrl-C or divergence: the last good weights are kept)."""
+    and when the run ends: finished, stopped (by request or Ctrl-C) or diverged (the weights of the last
+    good step: a step whose loss or gradient is not finite is never applied)."""
+    experiment = prepare(config, data_dir, callbacks)  # bad data fails here, before anything is written
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    log = JsonlLog(out / METRICS)
-    experiment = prepare(config, data_dir, [log, *callbacks])
     (out / CONFIG).write_text(to_toml(config), encoding="utf-8")
+    log = JsonlLog(out / METRICS)
     trainer = experiment.trainer
 
     def save(status: str) -> None:
         last = trainer.history[-1].metrics if trainer.history else {}
-        info = {"epoch": trainer.epoch, "status": status, "metrics": last, "corpus": experiment.corpus.label}
-        save_checkpoint(out / CHECKPOINT, config, experiment.corpus.vocab, experiment.model,
-                        experiment.corpus.token, info)
+        info = {"epoch": trainer.epoch, "status": status, "metrics": last, "data": experiment.data_label}
+        save_checkpoint(out / CHECKPOINT, config, experiment.model, experiment.vocabs, experiment.token, info)
 
     def save_each_epoch(event: Event) -> None:
         if isinstance(event, EpochEnded):
             save("running")
 
-    trainer.callbacks.insert(1, save_each_epoch)
+    trainer.callbacks[:0] = [log, save_each_epoch]  # logged and saved before the caller hears of it
     try:
         end = trainer.fit(should_stop)
-        if end.status == "stopped":
-            save("stopped")
-        else:
-            save(end.status)
+        save(end.status)
         return end, experiment
+    except TrainingDiverged:
+        save("failed")
+        raise
     except KeyboardInterrupt:
         trainer._end("stopped", trainer.start_time, "interrupted")
         save("stopped")

@@ -1,0 +1,63 @@
+"""Shared helpers: where the real data files are, tiny configs, and running the CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+# The models here are tiny: one thread is as fast, and does not thrash when other processes share the CPU.
+torch.set_num_threads(1)
+
+REPO = Path(__file__).resolve().parents[1]
+# The read-only copies of the d2l data files (timemachine.txt, fra-eng.zip), next to the repository.
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+needs_shared_data = pytest.mark.skipif(
+    not (SHARED_DATA / "timemachine.txt").is_file(), reason=f"no shared data files in {SHARED_DATA}"
+)
+
+
+@pytest.fixture
+def data_dir(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point RNNTUI_DATA_DIR at the shared data (skip when it is not there)."""
+    if not (SHARED_DATA / "timemachine.txt").is_file():
+        pytest.skip(f"no shared data files in {SHARED_DATA}")
+    monkeypatch.setenv("RNNTUI_DATA_DIR", str(SHARED_DATA))
+    return SHARED_DATA
+
+
+def tiny_config(**sections):
+    """A config that trains in well under a second on a CPU: the built-in corpus, cut short."""
+    from rnntui.config import ExperimentConfig
+
+    base = ExperimentConfig(name="tiny").replace(
+        data={"corpus": "pydoc", "max_tokens": 20000, "batch_size": 8, "num_steps": 10},
+        model={"kind": "lstm", "impl": "torch", "num_hiddens": 32},
+        train={"epochs": 2, "device": "cpu", "seed": 0, "lr": 1.0, "clip": 1.0},
+        sample={"prefix": "the ", "num_tokens": 10},
+    )
+    return base.replace(**sections) if sections else base
+
+
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["RNNTUI_DATA_DIR"] = str(SHARED_DATA)
+    env["RNNTUI_RUNS_DIR"] = str(tmp_path / "runs")
+    env["RNNTUI_DATA_URL"] = "http://127.0.0.1:9/"
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("PYTHONWARNINGS", None)
+    env["OMP_NUM_THREADS"] = "1"
+    return env
+
+
+def run_cli(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m rnntui ARGS`` in a fresh interpreter, text output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "rnntui", *args], cwd=tmp_path, env=cli_env(tmp_path),
+        capture_output=True, text=True, timeout=timeout,
+    )
