@@ -61,6 +61,16 @@ def _build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--device", default="cpu")
 
+    tr = sub.add_parser("translate", help="translate sentences with a trained seq2seq model",
+                        description="Translate each sentence (or each line of standard input when none is given).")
+    tr.add_argument("--checkpoint", required=True, metavar="PATH", help="a seq2seq checkpoint.pt")
+    tr.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
+    tr.add_argument("--alpha", type=float, default=0.75, help="length normalisation: score = log P / L^alpha")
+    tr.add_argument("--reference", action="append", metavar="TEXT",
+                    help="a reference translation, once per sentence in order: prints BLEU (k=2) too")
+    tr.add_argument("--device", default="cpu")
+    tr.add_argument("sentences", nargs="*", metavar="SENTENCE")
+
     presets = sub.add_parser("presets", help="list the presets", description="List the presets, or print one.")
     presets.add_argument("--show", metavar="NAME", help="print this preset as TOML (to copy and edit)")
     return parser
@@ -74,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "generate":
             return _generate(args)
+        if args.command == "translate":
+            return _translate(args)
         if args.command == "presets":
             return _presets(args)
         return _tui(args)
@@ -136,9 +148,9 @@ def _train(args: argparse.Namespace) -> int:
         return 130
     finally:
         progress.clear()
-    best = ", ".join(f"best {k} {v:.3f}" for k, v in end.best.items() if k.endswith("ppl"))
-    print(f"{end.status} after {end.epochs_done} epochs in {end.elapsed_s:.0f}s ({best}); "
-          f"checkpoint {out / CHECKPOINT}, metrics {out / METRICS}")
+    best = ", ".join(f"best {k} {v:.4g}" for k, v in end.best.items() if not k.endswith("_loss"))
+    print(f"{end.status} after {end.epochs_done} epochs in {end.elapsed_s:.0f}s"
+          + (f" ({best})" if best else "") + f"; checkpoint {out / CHECKPOINT}, metrics {out / METRICS}")
     return 0
 
 
@@ -151,11 +163,13 @@ class Progress:
         self.last_draw = 0.0
         self.total_steps = 0
         self.drawn = False
+        self.unit = "tok"
 
     def __call__(self, event) -> None:
         kind = event.kind
         if kind == "start":
             self.total_steps = event.epochs * event.steps_per_epoch
+            self.unit = event.unit
             print(f"{event.description}\n{event.num_params:,} parameters on {event.device}", flush=True)
         elif kind == "step" and self.live:
             now = time.monotonic()
@@ -165,8 +179,10 @@ class Progress:
         elif kind == "epoch":
             self.clear()
             m = event.metrics
-            figures = "  ".join(f"{k} {m[k]:.3f}" for k in ("train_ppl", "val_ppl") if k in m)
-            print(f"epoch {event.epoch}/{event.epochs}  {figures}  {event.tokens_per_s:,.0f} tok/s"
+            shown = [k for k in ("train_ppl", "val_ppl") if k in m] or [
+                k for k in ("train_loss", "val_loss", "val_bleu", "sample_bleu", "train_mse", "test_mse") if k in m]
+            figures = "  ".join(f"{k} {m[k]:.4g}" for k in shown)
+            print(f"epoch {event.epoch}/{event.epochs}  {figures}  {event.tokens_per_s:,.0f} {self.unit}/s"
                   + (f"  | {event.sample}" if event.sample else ""), flush=True)
         elif kind == "end" and event.status == "failed":
             self.clear()
@@ -179,9 +195,9 @@ class Progress:
         total_epochs = self.total_steps / max(e.steps_per_epoch, 1)
         eta = e.elapsed_s / max(done, 1e-9) * max(total_epochs - done, 0)
         bar = "#" * int(20 * frac) + "-" * (20 - int(20 * frac))
-        ppl = math.exp(min(e.loss, 50))
-        line = (f"\repoch {e.epoch} [{bar}] {e.step}/{e.steps_per_epoch}  loss {e.loss:.3f}  ppl {ppl:.2f}  "
-                f"{e.tokens_per_s:,.0f} tok/s  ETA {int(eta // 60)}:{int(eta % 60):02d} ")
+        ppl = f"  ppl {math.exp(min(e.loss, 50)):.2f}" if self.unit == "tok" else ""
+        line = (f"\repoch {e.epoch} [{bar}] {e.step}/{e.steps_per_epoch}  loss {e.loss:.4g}{ppl}  "
+                f"{e.tokens_per_s:,.0f} {self.unit}/s  ETA {int(eta // 60)}:{int(eta % 60):02d} ")
         self.stream.write(line)
         self.stream.flush()
         self.drawn = True
@@ -206,10 +222,43 @@ def _generate(args: argparse.Namespace) -> int:
     from rnntui.training.trainer import resolve_device
 
     checkpoint = load_checkpoint(args.checkpoint, resolve_device(args.device))
+    if checkpoint.config.task != "lm":
+        raise ConfigError(f"{args.checkpoint} holds a {checkpoint.config.task} model; `generate` needs a language "
+                          "model" + (" (use `rnntui translate`)" if checkpoint.config.task == "seq2seq" else ""))
     if checkpoint.config.model.bidirectional:
         logging.warning("this model is bidirectional: it saw the next token during training, so it cannot predict")
     result = generate(checkpoint.model, checkpoint.vocab, args.prefix, args.num_tokens, checkpoint.token, decode,
                       torch.Generator().manual_seed(args.seed),
                       lowercase=checkpoint.config.data.preprocess != "none")
     print(result.text)
+    return 0
+
+
+def _translate(args: argparse.Namespace) -> int:
+    if args.beam < 1:
+        raise ConfigError(f"--beam must be >= 1; got {args.beam}")
+    sentences = args.sentences or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not sentences:
+        raise ConfigError("no sentence to translate: give sentences as arguments or on standard input")
+    if args.reference and len(args.reference) != len(sentences):
+        raise ConfigError(f"{len(sentences)} sentence(s) but {len(args.reference)} --reference(s); give one each")
+    from rnntui.data.translation import preprocess, tokenize
+    from rnntui.decoding.translate import translate
+    from rnntui.training.checkpoint import load_checkpoint
+    from rnntui.training.metrics_bleu import bleu
+    from rnntui.training.trainer import resolve_device
+
+    checkpoint = load_checkpoint(args.checkpoint, resolve_device(args.device))
+    if checkpoint.config.task != "seq2seq":
+        raise ConfigError(f"{args.checkpoint} holds a {checkpoint.config.task} model; `translate` needs a seq2seq one")
+    src, tgt = checkpoint.vocabs["src"], checkpoint.vocabs["tgt"]
+    for i, sentence in enumerate(sentences):
+        result = translate(checkpoint.model, sentence, src, tgt, checkpoint.config.pairs.num_steps,
+                           beam=args.beam, alpha=args.alpha)
+        if result.unknown:
+            logging.warning("not in the vocabulary, read as <unk>: %s", " ".join(result.unknown))
+        line = result.text
+        if args.reference:
+            line += f"\tbleu {bleu(result.tokens, tokenize(preprocess(args.reference[i])), k=2):.3f}"
+        print(line, flush=True)
     return 0

@@ -216,3 +216,46 @@ def test_scratch_stack_state_dict_names():
     names = set(ScratchRNN("lstm", 5, 7, num_layers=2).state_dict())
     assert {"layers.0.W_xi", "layers.0.W_hc", "layers.1.b_o", "layers.1.W_xf"} <= names
     assert len(names) == 24
+
+
+# --- gradients: the hand-written BPTT of the scratch LSTM and the autograd of the others ---------------
+
+_GATE_ORDER = {"rnn": "h", "gru": "rzh", "lstm": "ifco"}  # torch.nn's order of the book's gates
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_scratch_weight_gradients_match_torch_nn(kind, num_layers):
+    torch.manual_seed(1)
+    scratch = ScratchRNN(kind, 5, 6, num_layers)
+    with torch.no_grad():
+        for p in scratch.parameters():
+            p.normal_(0, 0.5)
+    twin = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[kind](5, 6, num_layers)
+    twin.load_state_dict(scratch.torch_state_dict())
+    X = torch.randn(7, 3, 5)
+    H0 = torch.randn(num_layers, 3, 6)
+    state = (H0, torch.randn(num_layers, 3, 6)) if kind == "lstm" else H0
+    target = torch.randn(7, 3, 6)
+    for model in (scratch, twin):
+        out, final = model(X, state)
+        finals = final if isinstance(final, tuple) else (final,)
+        (((out - target) ** 2).sum() + sum((f**3).sum() for f in finals)).backward()
+    for i, layer in enumerate(scratch.layers):
+        W_x = torch.cat([getattr(layer, f"W_x{g}").grad for g in _GATE_ORDER[kind]], 1).T
+        W_h = torch.cat([getattr(layer, f"W_h{g}").grad for g in _GATE_ORDER[kind]], 1).T
+        b = torch.cat([getattr(layer, f"b_{g}").grad for g in _GATE_ORDER[kind]])
+        torch.testing.assert_close(W_x, getattr(twin, f"weight_ih_l{i}").grad, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(W_h, getattr(twin, f"weight_hh_l{i}").grad, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(b, getattr(twin, f"bias_ih_l{i}").grad, atol=1e-4, rtol=1e-4)
+
+
+def test_lstm_bptt_passes_gradcheck():
+    from rnntui.models.scratch import LSTMSequence
+
+    torch.manual_seed(0)
+    XW = torch.randn(5, 3, 8, dtype=torch.double, requires_grad=True)
+    W_h = torch.randn(2, 8, dtype=torch.double, requires_grad=True)
+    H0 = torch.randn(3, 2, dtype=torch.double, requires_grad=True)
+    C0 = torch.randn(3, 2, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(LSTMSequence.apply, (XW, W_h, H0, C0))

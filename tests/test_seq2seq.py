@@ -72,6 +72,55 @@ def test_truncate_and_held_out_split(tmp_path):
     assert src[0].tolist() == [0, 0, data.src_vocab["."], data.src_vocab[EOS]] and src_len.tolist() == [4, 4]
 
 
+REPEATS = (
+    "Go.\tVa !\n"
+    "Hi.\tSalut !\n"
+    "Run!\tCours !\n"
+    "Run\u202f!\tCourez !\n"  # the third training source again, once preprocessed ("run !")
+    "GO.\tAllez !\n"  # the first training source again, in other case
+    "Wow!\tÇa alors !\n"
+    "Wow!\tWaouh !\n"  # repeats a held-out source only: kept
+    "Fire!\tAu feu !\n"
+    "Help!\tÀ l'aide !\n"
+)
+
+
+def test_held_out_sources_never_occur_in_training(tmp_path):
+    path = _write(tmp_path, REPEATS)
+    data = load_pairs(PairsConfig(source=path, num_examples=3, num_steps=5, min_freq=1, val_examples=3))
+    assert data.num_train == 3 and [s for s, _ in data.train_pairs] == [["go", "."], ["hi", "."], ["run", "!"]]
+    # "run !" and "go ." are skipped; taking goes on until three unseen-source pairs are collected
+    assert data.val_pairs == [(["wow", "!"], ["ça", "alors", "!"]), (["wow", "!"], ["waouh", "!"]),
+                              (["fire", "!"], ["au", "feu", "!"])]
+    assert "courez" not in data.tgt_vocab and "allez" not in data.tgt_vocab  # the skipped ones do not train
+    src, _, tgt, _ = data.val_arrays()
+    assert src.shape == tgt.shape == (3, 5)
+    assert "3 training pairs, 3 held out" in data.describe()
+
+
+def test_held_out_set_is_short_when_the_file_ends(tmp_path):
+    path = _write(tmp_path, REPEATS)
+    data = load_pairs(PairsConfig(source=path, num_examples=3, num_steps=5, min_freq=1, val_examples=6))
+    assert data.num_train == 3  # 9 pairs - 6 held out leaves exactly the 3 asked for
+    assert [s for s, _ in data.val_pairs] == [["wow", "!"], ["wow", "!"], ["fire", "!"], ["help", "!"]]
+    # every pair after the training ones repeats a training source: nothing is held out
+    only_repeats = _write(tmp_path, "Go.\tVa !\nHi.\tSalut !\nGo.\tAllez !\nHi.\tBonjour !\n", "r.tsv")
+    data = load_pairs(PairsConfig(source=only_repeats, num_examples=2, min_freq=1, val_examples=2))
+    assert data.num_train == 2 and data.val_pairs == []
+    src, src_len, _, _ = data.val_arrays()
+    assert src.shape == (0, data.num_steps) and src_len.shape == (0,)
+
+
+def test_fra_eng_held_out_skips_repeated_sources(data_dir):
+    # pairs 1000 and 1001 of the file are both "Who is it?" (with different translations)
+    data = load_pairs(PairsConfig(num_examples=1000, num_steps=10, val_examples=200), data_dir)
+    assert data.train_pairs[-1][0] == ["who", "is", "it", "?"]
+    assert len(data.val_pairs) == 200
+    train_sources = {tuple(s) for s, _ in data.train_pairs}
+    assert not any(tuple(s) in train_sources for s, _ in data.val_pairs)
+    assert data.val_pairs[0][0] != ["who", "is", "it", "?"]
+
+
 def test_bad_line_names_its_number(tmp_path):
     path = _write(tmp_path, "Go.\tVa !\n\nHi.\tSalut !\nno tab here\nRun!\tCours !\n")
     with pytest.raises(DataError, match=r"line 4\b"):

@@ -160,8 +160,11 @@ class TranslationData:
 
 def load_pairs(cfg: PairsConfig, data_dir: str | Path | None = None) -> TranslationData:
     """Read, preprocess and tokenize the pairs. The first ``num_examples`` (0: all but the held-out ones)
-    train and the next ``val_examples`` are held out; a short file gives up training pairs first so that
-    the held-out set keeps its size. The vocabularies come from the training pairs only."""
+    train; a short file gives up training pairs first so that the held-out set can keep its size. The
+    held-out pairs are taken after the training ones, skipping every pair whose (preprocessed) source
+    sentence also occurs among the training sources (Tatoeba repeats a sentence with other translations),
+    until ``val_examples`` pairs are collected or the file ends: held-out BLEU then measures sentences the
+    model never saw. The vocabularies come from the training pairs only."""
     raw, label = read_pairs(cfg.source, data_dir)
     total = len(raw)
     if total - cfg.val_examples < 1:
@@ -170,9 +173,15 @@ def load_pairs(cfg: PairsConfig, data_dir: str | Path | None = None) -> Translat
             f"leaves none to train on"
         )
     num_train = total - cfg.val_examples if cfg.num_examples == 0 else min(cfg.num_examples, total - cfg.val_examples)
-    used = raw[: num_train + cfg.val_examples]
-    pairs = [(tokenize(preprocess(s)), tokenize(preprocess(t))) for s, t in used]
-    train, val = pairs[:num_train], pairs[num_train:]
+    train = [(tokenize(preprocess(s)), tokenize(preprocess(t))) for s, t in raw[:num_train]]
+    seen = {tuple(s) for s, _ in train}
+    val: list[Pair] = []
+    for s, t in raw[num_train:]:
+        if len(val) >= cfg.val_examples:
+            break
+        src = tokenize(preprocess(s))
+        if tuple(src) not in seen:
+            val.append((src, tokenize(preprocess(t))))
     src_vocab = Vocab([s for s, _ in train], min_freq=cfg.min_freq, reserved_tokens=RESERVED)
     tgt_vocab = Vocab([t for _, t in train], min_freq=cfg.min_freq, reserved_tokens=RESERVED)
     src, src_len = build_array([s for s, _ in train], src_vocab, cfg.num_steps)

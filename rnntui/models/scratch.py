@@ -112,6 +112,8 @@ class LSTMLayer(nn.Module):
     C~_t = tanh(X_t W_xc + H_{t-1} W_hc + b_c)      input node (candidate memory)
     C_t = F_t * C_{t-1} + I_t * C~_t
     H_t = O_t * tanh(C_t)
+
+    The time loop and its backward pass (BPTT, written out) are in ``LSTMSequence``.
     """
 
     num_gates = 4
@@ -127,20 +129,12 @@ class LSTMLayer(nn.Module):
     def forward(
         self, X: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        h = self.num_hiddens
         H, C = state
         W_x = torch.cat([self.W_xi, self.W_xf, self.W_xo, self.W_xc], 1)
         W_h = torch.cat([self.W_hi, self.W_hf, self.W_ho, self.W_hc], 1)
         XW = _project(X, W_x, torch.cat([self.b_i, self.b_f, self.b_o, self.b_c]))  # (steps, batch, 4h)
-        outputs = []
-        for XW_t in XW.unbind(0):
-            gates = torch.addmm(XW_t, H, W_h)  # X_t W_x* + H_{t-1} W_h* + b_*, for * = i, f, o, c
-            I, F, O = torch.sigmoid(gates[:, : 3 * h]).chunk(3, 1)
-            C_tilde = torch.tanh(gates[:, 3 * h :])
-            C = torch.addcmul(F * C, I, C_tilde)  # F * C + I * C~
-            H = O * torch.tanh(C)
-            outputs.append(H)
-        return torch.stack(outputs), (H, C)
+        outputs, H, C = LSTMSequence.apply(XW, W_h, H, C)
+        return outputs, (H, C)
 
     def torch_state_dict(self) -> dict[str, torch.Tensor]:
         """torch.nn.LSTM orders the gates i, f, g (= c), o."""
@@ -148,6 +142,66 @@ class LSTMLayer(nn.Module):
             [self.W_xi, self.W_xf, self.W_xc, self.W_xo], [self.W_hi, self.W_hf, self.W_hc, self.W_ho],
             [self.b_i, self.b_f, self.b_c, self.b_o],
         )
+
+
+class LSTMSequence(torch.autograd.Function):
+    """The LSTM equations over all time steps, with backpropagation through time written out.
+
+    Autograd would record a dozen small operations per step and replay each one backwards; here the
+    backward pass is the BPTT recursion itself, six tensor operations per step, with the local
+    derivatives of every step computed in one go and the recurrent weights' gradient as one matmul
+    over all steps (as cuDNN and oneDNN compute it). ``tests/test_models.py`` checks it against
+    torch.nn.LSTM and with ``torch.autograd.gradcheck``.
+
+    XW: (steps, batch, 4h), the input projections X_t [W_xi|W_xf|W_xo|W_xc] + b; W_h: (h, 4h).
+    Returns the outputs H_1..H_T (steps, batch, h) and the final H_T and C_T.
+    """
+
+    @staticmethod
+    def forward(ctx, XW: torch.Tensor, W_h: torch.Tensor, H: torch.Tensor, C: torch.Tensor):
+        steps, batch, four_h = XW.shape
+        h = four_h // 4
+        gates = XW.new_empty(steps, batch, four_h)  # I, F, O (after sigmoid) | C~ (after tanh), per step
+        Hs = XW.new_empty(steps + 1, batch, h)  # H_0 .. H_T
+        Cs = XW.new_empty(steps + 1, batch, h)  # C_0 .. C_T
+        tanh_C = XW.new_empty(steps, batch, h)
+        Hs[0], Cs[0] = H, C
+        for t in range(steps):
+            pre = torch.addmm(XW[t], Hs[t], W_h)  # X_t W_x* + H_{t-1} W_h* + b_*
+            torch.sigmoid(pre[:, : 3 * h], out=gates[t, :, : 3 * h])  # I_t, F_t, O_t
+            torch.tanh(pre[:, 3 * h :], out=gates[t, :, 3 * h :])  # C~_t
+            I, F, O, C_tilde = gates[t].chunk(4, 1)
+            torch.addcmul(F * Cs[t], I, C_tilde, out=Cs[t + 1])  # C_t = F_t * C_{t-1} + I_t * C~_t
+            torch.tanh(Cs[t + 1], out=tanh_C[t])
+            torch.mul(O, tanh_C[t], out=Hs[t + 1])  # H_t = O_t * tanh(C_t)
+        ctx.save_for_backward(W_h, gates, Hs, Cs, tanh_C)
+        return Hs[1:], Hs[-1].clone(), Cs[-1].clone()
+
+    @staticmethod
+    def backward(ctx, dOut: torch.Tensor | None, dH_T: torch.Tensor | None, dC_T: torch.Tensor | None):
+        W_h, gates, Hs, Cs, tanh_C = ctx.saved_tensors
+        steps, batch, four_h = gates.shape
+        h = four_h // 4
+        I, F, O, C_tilde = gates.chunk(4, 2)
+        sig = gates[..., : 3 * h]
+        # d(pre-activation) = [dC * C~ | dC * C_{t-1} | dH * tanh(C) | dC * I] * [sigma' (I, F, O) | tanh' (C~)]
+        local = torch.cat([C_tilde, Cs[:-1], tanh_C, I], 2) * torch.cat([sig * (1 - sig), 1 - C_tilde**2], 2)
+        O_dtanh = O * (1 - tanh_C**2)  # dC_t/dH_t through H_t = O_t * tanh(C_t)
+        dOut = torch.zeros_like(Hs[1:]) if dOut is None else dOut.clone()
+        if dH_T is not None:
+            dOut[-1] += dH_T
+        dC = torch.zeros_like(Cs[0]) if dC_T is None else dC_T
+        dH_next = torch.zeros_like(Hs[0])  # gradient reaching H_t from step t + 1
+        dG = torch.empty_like(gates)
+        W_hT = W_h.T
+        for t in range(steps - 1, -1, -1):
+            dH = dOut[t] + dH_next
+            dC = torch.addcmul(dC, dH, O_dtanh[t])
+            torch.mul(torch.cat([dC, dC, dH, dC], 1), local[t], out=dG[t])
+            dH_next = dG[t] @ W_hT  # through H_{t-1} W_h*
+            dC = dC * F[t]  # through F_t * C_{t-1}
+        dW_h = Hs[:-1].reshape(-1, h).T @ dG.reshape(-1, four_h)  # sum_t H_{t-1}^T dG_t
+        return dG, dW_h, dH_next, dC
 
 
 def _nn_layout(W_x: list, W_h: list, b: list) -> dict[str, torch.Tensor]:

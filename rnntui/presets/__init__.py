@@ -15,7 +15,11 @@ def _files() -> dict[str, object]:
 
 def names() -> list[str]:
     """Preset names in a stable, teaching order (as the book's chapters go), then any others."""
-    order = ["rnn-scratch", "rnn", "gru-scratch", "gru", "lstm-scratch", "lstm", "deep-lstm", "bi-lstm"]
+    order = [
+        "sine-mlp", "sine-rnn",
+        "rnn-scratch", "rnn", "gru-scratch", "gru", "lstm-scratch", "lstm", "deep-lstm", "bi-lstm",
+        "seq2seq-gru", "seq2seq-gru-big",
+    ]
     found = _files()
     return [n for n in order if n in found] + sorted(n for n in found if n not in order)
 

@@ -27,6 +27,7 @@ class FitStarted(Event):
     device: str
     num_params: int
     description: str  # model and data, one line
+    unit: str = "tok"  # what tokens_per_s counts: "tok" (tokens) or "ex" (examples, for the sine task)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ __all__ = ["SineTask", "build_sine_model"]
 class SineTask:
     """The trainer's ``Task`` for the sine series; ``forecasts()`` gives every array the charts need."""
 
+    unit = "ex"
+
     def __init__(
         self, model: nn.Module, config: ExperimentConfig, device: torch.device | str = "cpu",
         generator_seed: int | None = None, window: int = 32,

@@ -28,6 +28,7 @@ class Task(Protocol):
     """What the trainer needs from an experiment."""
 
     model: nn.Module
+    unit: str  # what a step's count measures: "tok" or "ex"
 
     def describe(self) -> str: ...
 
@@ -107,7 +108,8 @@ class Trainer:
         last_loss = math.nan
         first = self.epoch + 1
         self.emit(FitStarted(config.epochs, self.task.steps_per_epoch(),
-                             str(self.device), sum(p.numel() for p in params), self.task.describe()))
+                             str(self.device), sum(p.numel() for p in params), self.task.describe(),
+                             getattr(self.task, "unit", "tok")))
         for epoch in range(first, config.epochs + 1):
             model.train()
             batches = self.task.epoch_batches(self.generator)
@@ -152,7 +154,7 @@ class Trainer:
         best: dict[str, float] = {}
         for event in self.history:
             for key, value in event.metrics.items():
-                if key.startswith("val_"):
+                if key.startswith(("val_", "test_", "sample_")):
                     better = max if "bleu" in key else min
                     best[key] = better(best.get(key, value), value)
         return best
