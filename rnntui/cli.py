@@ -71,6 +71,11 @@ def _build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--device", default="cpu")
     tr.add_argument("sentences", nargs="*", metavar="SENTENCE")
 
+    fc = sub.add_parser("forecast", help="predict the sine series with a trained sine model",
+                        description="1-step, multi-step and k-step-ahead predictions of a sine checkpoint's series.")
+    fc.add_argument("--checkpoint", required=True, metavar="PATH", help="a sine checkpoint.pt")
+    fc.add_argument("--json", metavar="FILE", help="also write every prediction array to FILE as JSON")
+
     presets = sub.add_parser("presets", help="list the presets", description="List the presets, or print one.")
     presets.add_argument("--show", metavar="NAME", help="print this preset as TOML (to copy and edit)")
     return parser
@@ -86,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             return _generate(args)
         if args.command == "translate":
             return _translate(args)
+        if args.command == "forecast":
+            return _forecast(args)
         if args.command == "presets":
             return _presets(args)
         return _tui(args)
@@ -261,4 +268,26 @@ def _translate(args: argparse.Namespace) -> int:
         if args.reference:
             line += f"\tbleu {bleu(result.tokens, tokenize(preprocess(args.reference[i])), k=2):.3f}"
         print(line, flush=True)
+    return 0
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    import json
+
+    from rnntui.training.checkpoint import load_checkpoint
+    from rnntui.training.sine_task import SineTask
+
+    checkpoint = load_checkpoint(args.checkpoint)
+    if checkpoint.config.task != "sine":
+        raise ConfigError(f"{args.checkpoint} holds a {checkpoint.config.task} model; `forecast` needs a sine one")
+    task = SineTask(checkpoint.model, checkpoint.config)  # the series is drawn again from the run's seed
+    result = task.forecasts()
+    test = result["test_start"] - task.tau
+    multi = sum((p - y) ** 2 for p, y in zip(result["multi_step"][test:], result["series"][result["test_start"]:]))
+    print(f"{task.describe()}")
+    print("k-step-ahead test MSE: " + ", ".join(f"k={k} {v:.4f}" for k, v in result["k_step_mse"].items()))
+    print(f"multi-step test MSE (predictions fed back from t={result['test_start'] + 1}): "
+          f"{multi / max(len(result['multi_step']) - test, 1):.4f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result), encoding="utf-8")
     return 0
