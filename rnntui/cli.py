@@ -33,6 +33,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("--preset", help="open the playground with this preset loaded")
     parser.add_argument("--device", help="device for training in the playground: auto, cpu, cuda, cuda:N, mps")
+    parser.add_argument("--runs-dir", metavar="DIR", help="where runs are kept (default: per-user data directory)")
+    parser.add_argument("--data-dir", metavar="DIR", help="where downloaded data sets are cached (or RNNTUI_DATA_DIR)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser("train", help="train a model headless", description=(
@@ -108,9 +110,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _tui(args: argparse.Namespace) -> int:
-    print(f"{PROG}: the interactive playground is not built yet; for now use `rnntui train`, "
-          "`rnntui generate` and `rnntui presets` (see rnntui --help)", file=sys.stderr)
-    return 1
+    from rnntui.presets import names
+
+    preset = args.preset or "lstm"
+    if preset not in names():
+        raise ConfigError(f"unknown preset {preset!r}; choose from {', '.join(names())}")
+    device = args.device or "auto"
+    from rnntui.training.trainer import resolve_device
+
+    resolve_device(device)  # an unavailable device is a one-line error before the screen opens
+    from rnntui.tui.app import RnntuiApp
+
+    RnntuiApp(preset=preset, device=device, runs_dir=args.runs_dir, data_dir=args.data_dir).run()
+    return 0
 
 
 def _presets(args: argparse.Namespace) -> int:

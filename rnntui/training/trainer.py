@@ -172,3 +172,15 @@ class Trainer:
         )
         self._end("failed", start, message)
         raise TrainingDiverged(message)
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """(label, name) of each device torch can use here, 'auto' first."""
+    devices = [("auto (best available)", "auto"), (f"CPU, {torch.get_num_threads()} threads", "cpu")]
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(i)
+            devices.append((f"cuda:{i} {props.name}, {props.total_memory / 2**30:.0f} GiB", f"cuda:{i}"))
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        devices.append(("Apple GPU (MPS)", "mps"))
+    return devices

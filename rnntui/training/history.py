@@ -1,0 +1,78 @@
+"""A run's complete history, built from events (live) or from ``metrics.jsonl`` (a finished run).
+
+Plain lists of floats: what the charts draw and the runs view compares. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def _num(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+@dataclass
+class History:
+    start: dict[str, Any] = field(default_factory=dict)
+    end: dict[str, Any] = field(default_factory=dict)
+    step_loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)  # before clipping
+    clipped: list[bool] = field(default_factory=list)
+    tokens_per_s: list[float] = field(default_factory=list)
+    epochs: list[dict[str, Any]] = field(default_factory=list)  # one dict of metrics per epoch
+    last_step: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, event: dict[str, Any]) -> None:
+        """Take one event as ``Event.to_dict()`` gives it (or as read back from metrics.jsonl)."""
+        kind = event.get("event")
+        if kind == "step":
+            self.step_loss.append(_num(event["loss"]))
+            self.grad_norm.append(_num(event["grad_norm"]))
+            self.clipped.append(bool(event["clipped"]))
+            self.tokens_per_s.append(_num(event["tokens_per_s"]))
+            self.last_step = event
+        elif kind == "epoch":
+            self.epochs.append(event)
+        elif kind == "start":
+            self.start = event
+        elif kind == "end":
+            self.end = event
+
+    def epoch_series(self, key: str) -> list[float]:
+        return [_num(e.get(key)) for e in self.epochs]
+
+    def metric_keys(self) -> list[str]:
+        skip = {"event", "epoch", "epochs", "tokens_per_s", "elapsed_s", "sample"}
+        keys: list[str] = []
+        for e in self.epochs:
+            keys += [k for k in e if k not in skip and k not in keys]
+        return keys
+
+    def smoothed_loss(self, weight: float = 0.9) -> list[float]:
+        """Exponential moving average of the step loss, bias-corrected (as TensorBoard draws it)."""
+        out, avg = [], 0.0
+        for i, value in enumerate(self.step_loss, 1):
+            avg = weight * avg + (1 - weight) * value
+            out.append(avg / (1 - weight**i))
+        return out
+
+    @property
+    def clipped_fraction(self) -> float:
+        return sum(self.clipped) / len(self.clipped) if self.clipped else 0.0
+
+
+def load_history(path: str | Path) -> History:
+    """A run's history from its metrics.jsonl; a torn last line (a crash mid-write) is skipped."""
+    history = History()
+    with Path(path).open(encoding="utf-8") as f:
+        for line in f:
+            try:
+                history.add(json.loads(line))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                continue
+    return history

@@ -1,0 +1,282 @@
+"""The rnntui playground: set up an experiment, train it in a worker thread, watch it live."""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Header, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from rnntui.config import ExperimentConfig, to_toml
+from rnntui.errors import RnntuiError
+from rnntui.training.runs import RunSummary
+from rnntui.tui.bridge import TrainingBridge
+from rnntui.tui.messages import RunEvent, StepsLogged
+from rnntui.tui.screens.help import HelpScreen, SavePresetScreen
+from rnntui.tui.widgets.dashboard import Dashboard
+from rnntui.tui.widgets.runs_view import RunsView
+from rnntui.tui.widgets.setup_form import SetupForm
+
+VIEWS = [  # (id, title, key, what the view will hold)
+    ("train", "Train", "1", ""),
+    ("runs", "Runs", "2", ""),
+    ("vocab", "Vocab", "3", "the tokenizer and vocabulary inspector: tokens, frequencies, Zipf's law"),
+    ("sampling", "Sampling", "4", "the sampling-strategy visualizer: greedy, temperature, top-k, top-p"),
+    ("prompt", "Prompt", "5", "an interactive prompt for character generation and translation"),
+    ("sequence", "Sequence", "6", "the sine experiment: 1-step, multi-step and k-step predictions"),
+    ("gradients", "Gradients", "7", "gradient norms per layer and through time"),
+]
+
+
+def _error_text(error: BaseException) -> str:
+    if isinstance(error, RnntuiError):
+        return str(error)
+    if isinstance(error, MemoryError) or "out of memory" in str(error).lower():
+        return f"out of memory: {str(error).splitlines()[0] if str(error) else 'MemoryError'}; try a smaller batch"
+    first = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {first}"
+
+
+class RnntuiCommands(Provider):
+    """The main actions in the command palette."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        assert isinstance(app, RnntuiApp)
+        matcher = self.matcher(query)
+        for name, help_text, action in app.palette_commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(app.run_action, action), help=help_text)
+
+
+class RnntuiApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "rnntui"
+    SUB_TITLE = "a playground for recurrent neural networks"
+    COMMANDS = App.COMMANDS | {RnntuiCommands}
+    BINDINGS = [
+        *[Binding(key, f"show_view('{vid}')", title, id=f"view.{vid}", show=vid in ("train", "runs"),
+                  tooltip=f"show the {title} view") for vid, title, key, _ in VIEWS],
+        Binding("s,f5", "start_training", "Start", id="train.start", tooltip="start training the setup"),
+        Binding("p,f6", "toggle_pause", "Pause", id="train.pause", tooltip="pause or resume training"),
+        Binding("x,f8", "stop_training", "Stop", id="train.stop", tooltip="stop training; keeps the checkpoint"),
+        Binding("e", "edit_setup", "Setup", id="train.setup", tooltip="back to the experiment setup"),
+        Binding("ctrl+s", "save_preset", "Save preset", id="train.save", show=False, priority=True),
+        Binding("f5", "start_training", "Start", id="train.start-anywhere", show=False, priority=True),
+        Binding("f6", "toggle_pause", "Pause", id="train.pause-anywhere", show=False, priority=True),
+        Binding("f8", "stop_training", "Stop", id="train.stop-anywhere", show=False, priority=True),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("q,ctrl+q", "quit", "Quit", id="app.quit", priority=False),
+    ]
+
+    def __init__(self, preset: str = "lstm", device: str = "auto", runs_dir: str | Path | None = None,
+                 data_dir: str | Path | None = None) -> None:
+        super().__init__()
+        from rnntui.paths import runs_dir as default_runs_dir
+        from rnntui.presets import names
+        from rnntui.training.trainer import available_devices
+
+        self.presets = names()
+        self.initial_preset = preset
+        self.devices = available_devices()
+        self.initial_device = device if device in {d for _, d in self.devices} else "auto"
+        self.runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()
+        self.data_dir = data_dir
+        self.bridge: TrainingBridge | None = None
+        self.worker: Worker | None = None
+        self.run_dir: Path | None = None
+        self.config: ExperimentConfig | None = None
+        self.setup_error = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="train", id="views"):
+            for vid, title, key, later in VIEWS:
+                with TabPane(f"{key} {title}", id=vid):
+                    if vid == "train":
+                        with ContentSwitcher(initial="setup", id="train-switcher"):
+                            yield SetupForm(self.presets, self.initial_preset, self.devices, self.initial_device,
+                                            id="setup")
+                            yield Dashboard(id="dashboard")
+                    elif vid == "runs":
+                        yield RunsView(self.runs_dir, id="runs-view")
+                    else:
+                        yield Static(f"{title}: {later}.\n\nThis view is planned; its place in the app is kept "
+                                     "here.", classes="placeholder")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(0.25, self._refresh_charts)  # charts redraw at most 4 times a second
+
+    # -- state -----------------------------------------------------------------------------------------
+    @property
+    def training(self) -> bool:
+        return self.worker is not None and self.worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    def _refresh_charts(self) -> None:
+        self.query_one(Dashboard).refresh_charts()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start_training":
+            return not self.training
+        if action in ("toggle_pause", "stop_training"):
+            return self.training
+        if action == "edit_setup":
+            return not self.training
+        return True
+
+    # -- actions -----------------------------------------------------------------------------------------
+    def action_show_view(self, view: str) -> None:
+        self.query_one("#views", TabbedContent).active = view
+        if view == "runs":
+            self.query_one(RunsView).action_reload()
+
+    def action_edit_setup(self) -> None:
+        self.action_show_view("train")
+        self.query_one("#train-switcher", ContentSwitcher).current = "setup"
+
+    def action_help(self) -> None:
+        rows = [(b.key.replace("question_mark", "?"), b.description)
+                for b in self.BINDINGS if isinstance(b, Binding) and b.description and b.show is not False]
+        rows += [(b.key, b.description) for b in self.BINDINGS if isinstance(b, Binding) and b.show is False]
+        rows += [(b.key, f"{b.description} (Runs view)") for b in RunsView.BINDINGS]
+        rows += [("tab / shift+tab", "move between fields"), ("ctrl+p", "command palette (themes, all actions)")]
+        self.push_screen(HelpScreen(rows))
+
+    @on(SetupForm.Changed)
+    def _setup_changed(self, event: SetupForm.Changed) -> None:
+        self.config, self.setup_error = event.config, event.error
+        self.refresh_bindings()
+
+    def action_start_training(self) -> None:
+        if self.training:
+            return
+        form = self.query_one(SetupForm)
+        form.validate()
+        if self.config is None:
+            self.notify(f"cannot start: {self.setup_error}", severity="error", title="invalid setup")
+            self.action_edit_setup()
+            return
+        config = self.config
+        self.run_dir = self.runs_dir / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        suffix = 1
+        while self.run_dir.exists():
+            suffix += 1
+            self.run_dir = self.runs_dir / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}-{suffix}"
+        self.bridge = TrainingBridge(self)
+        self.query_one(Dashboard).reset(config.name, config.train.clip)
+        self.action_show_view("train")
+        self.query_one("#train-switcher", ContentSwitcher).current = "dashboard"
+        self.worker = self._train(config, self.run_dir, self.bridge)
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="training", description="training")
+    def _train(self, config: ExperimentConfig, run_dir: Path, bridge: TrainingBridge):
+        from rnntui.training.experiment import train
+
+        end, _ = train(config, run_dir, [bridge], bridge.should_stop, self.data_dir)
+        return end
+
+    def action_toggle_pause(self) -> None:
+        if not self.training or self.bridge is None:
+            return
+        dashboard = self.query_one(Dashboard)
+        if self.bridge.paused:
+            self.bridge.resume()
+            dashboard.state = "running"
+        else:
+            self.bridge.pause()
+            dashboard.state = "paused"
+        dashboard.dirty = True
+
+    def action_stop_training(self) -> None:
+        if self.training and self.bridge is not None:
+            self.bridge.stop()
+            self.query_one(Dashboard).state = "stopping"
+            self.query_one(Dashboard).dirty = True
+
+    def action_save_preset(self) -> None:
+        if self.config is None:
+            self.notify(f"fix the setup first: {self.setup_error}", severity="error")
+            return
+        config = self.config
+
+        def save(path: str | None) -> None:
+            if not path:
+                return
+            try:
+                Path(path).expanduser().write_text(to_toml(config), encoding="utf-8")
+            except OSError as exc:
+                self.notify(f"could not save {path}: {exc.strerror or exc}", severity="error")
+                return
+            self.notify(f"saved {path}; use it with: rnntui train --config {path}")
+
+        self.push_screen(SavePresetScreen(f"{config.name}.toml"), save)
+
+    async def action_quit(self) -> None:
+        """Quitting mid-run stops the worker within one batch; it saves the checkpoint before we exit."""
+        if self.training and self.bridge is not None and self.worker is not None:
+            self.bridge.stop()
+            self.notify("stopping: saving the checkpoint…")
+            await self.workers.wait_for_complete([self.worker])
+        self.exit()
+
+    # -- messages from the worker -------------------------------------------------------------------------
+    def on_steps_logged(self, message: StepsLogged) -> None:
+        self.query_one(Dashboard).add_points(message.points)
+
+    def on_run_event(self, message: RunEvent) -> None:
+        self.query_one(Dashboard).add_event(message.event)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self.worker:
+            return
+        dashboard = self.query_one(Dashboard)
+        if event.state == WorkerState.SUCCESS:
+            end = event.worker.result
+            dashboard.state = end.status
+            self.notify(f"{end.status} after {end.epochs_done} epochs; run saved in {self.run_dir}")
+        elif event.state == WorkerState.ERROR:
+            reason = _error_text(event.worker.error)
+            dashboard.state = "failed"
+            dashboard.query_one("#samples").write(f"FAILED: {reason}")
+            self.notify(reason, title="training failed", severity="error", timeout=10)
+        elif event.state == WorkerState.CANCELLED:
+            dashboard.state = "stopped"
+        dashboard.dirty = True
+        self.refresh_bindings()
+
+    @on(RunsView.Open)
+    def _open_run(self, event: RunsView.Open) -> None:
+        if self.training:
+            self.notify("a run is training: stop it (x) before opening another", severity="warning")
+            return
+        run: RunSummary = event.run
+        self.query_one(Dashboard).show_history(run.history, f"{run.name} ({run.config.name})", run.config.train.clip)
+        self.action_show_view("train")
+        self.query_one("#train-switcher", ContentSwitcher).current = "dashboard"
+
+    # -- command palette -------------------------------------------------------------------------------
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        commands = [
+            ("Start training", "train the current setup", "start_training"),
+            ("Pause or resume training", "", "toggle_pause"),
+            ("Stop training", "keeps the checkpoint and metrics", "stop_training"),
+            ("Edit the experiment setup", "", "edit_setup"),
+            ("Save setup as a TOML preset", "", "save_preset"),
+            ("Help: keys", "", "help"),
+        ]
+        commands += [(f"Show the {title} view", later, f"show_view('{vid}')") for vid, title, _, later in VIEWS]
+        return commands
+
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Start training", "train the current setup", self.action_start_training)

@@ -1,0 +1,137 @@
+"""The live training dashboard: progress, four charts and the per-epoch samples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal
+from textual.widget import Widget
+from textual.widgets import ProgressBar, RichLog, Static
+
+from rnntui.training.history import History
+from rnntui.tui.widgets.charts import GradChart, LossChart, MetricChart, SpeedChart
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(int(seconds), 0)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class Dashboard(Widget):
+    """Holds the run's complete History; charts redraw only when ``refresh_charts`` finds it changed."""
+
+    DEFAULT_CSS = """
+    Dashboard { height: 1fr; }
+    Dashboard #status { height: 1; padding: 0 1; }
+    Dashboard #progress-row { height: 1; padding: 0 1; }
+    Dashboard #progress-row ProgressBar { width: 1fr; }
+    Dashboard #body { height: 1fr; }
+    Dashboard #charts { grid-size: 2 2; grid-gutter: 0 1; width: 3fr; height: 1fr; }
+    Dashboard #samples { width: 2fr; height: 1fr; border-left: solid $primary; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.history = History()
+        self.dirty = False
+        self.state = "idle"
+        self.title = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("no run yet: set one up and press s (or F5)", id="status")
+        with Horizontal(id="progress-row"):
+            yield ProgressBar(total=1, show_eta=False, id="progress")
+        with Horizontal(id="body"):
+            with Grid(id="charts"):
+                yield LossChart(id="loss-chart")
+                yield MetricChart(id="metric-chart")
+                yield GradChart(id="grad-chart")
+                yield SpeedChart(id="speed-chart")
+            yield RichLog(id="samples", wrap=True, markup=False, highlight=False)
+
+    def reset(self, title: str, clip: float) -> None:
+        self.history = History()
+        self.title = title
+        self.query_one(GradChart).clip = clip
+        self.query_one("#samples", RichLog).clear()
+        self.state = "starting"
+        self.dirty = True
+        self.refresh_charts()
+
+    def show_history(self, history: History, title: str, clip: float) -> None:
+        """A finished run, read from its metrics.jsonl."""
+        self.reset(title, clip)
+        self.history = history
+        self.state = history.end.get("status", "interrupted")
+        log = self.query_one("#samples", RichLog)
+        for event in history.epochs:
+            self._log_epoch(log, event)
+        self.dirty = True
+        self.refresh_charts()
+
+    def add_points(self, points: list[dict[str, Any]]) -> None:
+        for point in points:
+            self.history.add(point)
+        self.dirty = True
+
+    def add_event(self, event: dict[str, Any]) -> None:
+        self.history.add(event)
+        kind = event["event"]
+        if kind == "start":
+            self.query_one(SpeedChart).unit = event.get("unit", "tok")
+            self.query_one("#samples", RichLog).write(f"{event['description']}\n{event['num_params']:,} parameters "
+                                                      f"on {event['device']}")
+            self.state = "running"
+        elif kind == "epoch":
+            self._log_epoch(self.query_one("#samples", RichLog), event)
+        elif kind == "end":
+            self.state = event["status"]
+            if event.get("message"):
+                self.query_one("#samples", RichLog).write(f"{event['status']}: {event['message']}")
+        self.dirty = True
+
+    def _log_epoch(self, log: RichLog, event: dict[str, Any]) -> None:
+        skip = {"event", "epoch", "epochs", "tokens_per_s", "elapsed_s", "sample", "train_loss", "val_loss"}
+        figures = "  ".join(f"{k} {v:.4g}" for k, v in event.items()
+                            if k not in skip and isinstance(v, (int, float)))
+        log.write(f"epoch {event['epoch']}: {figures}")
+        if event.get("sample"):
+            log.write(f"  {event['sample']}")
+
+    def refresh_charts(self) -> None:
+        """Called a few times a second by the app: redraws only when new data arrived."""
+        if not self.dirty:
+            return
+        self.dirty = False
+        h = self.history
+        with self.app.batch_update():
+            for chart in self.query("#charts > *"):
+                chart.show(h)
+            self.query_one("#status", Static).update(self.status_line())
+            bar = self.query_one("#progress", ProgressBar)
+            total = (h.start.get("epochs", 0) or 0) * (h.start.get("steps_per_epoch", 0) or 0)
+            bar.update(total=max(total, 1), progress=min(len(h.step_loss), max(total, 1)))
+
+    def status_line(self) -> str:
+        h = self.history
+        if not h.start:
+            return f"{self.title}  {self.state}" if self.title else "no run yet: set one up and press s (or F5)"
+        step = h.last_step
+        epochs = h.start.get("epochs", 0)
+        elapsed = step.get("elapsed_s", 0.0) if step else 0.0
+        if h.end:
+            elapsed = h.end.get("elapsed_s", elapsed)
+        done = len(h.step_loss)
+        total = epochs * h.start.get("steps_per_epoch", 0)
+        eta = elapsed / done * (total - done) if done and self.state == "running" else 0.0
+        unit = h.start.get("unit", "tok")
+        speed = step.get("tokens_per_s", 0.0) if step else 0.0
+        parts = [
+            self.title,
+            f"epoch {step.get('epoch', 0)}/{epochs} step {step.get('step', 0)}/{step.get('steps_per_epoch', 0)}",
+            f"{speed:,.0f} {unit}/s", f"elapsed {_clock(elapsed)}", f"ETA {_clock(eta)}" if eta else "",
+            h.start.get("device", ""), self.state.upper() if self.state != "running" else "running",
+        ]
+        return " │ ".join(p for p in parts if p)
