@@ -138,6 +138,7 @@ class RnntuiApp(App[None]):
         self.query_one("#views", TabbedContent).active = view
         if view == "runs":
             self.query_one(RunsView).action_reload()
+            self.query_one("#runs-table").focus()  # so that the Runs view's keys (space, c, o) work at once
 
     def action_edit_setup(self) -> None:
         self.action_show_view("train")
@@ -182,7 +183,10 @@ class RnntuiApp(App[None]):
     def _train(self, config: ExperimentConfig, run_dir: Path, bridge: TrainingBridge):
         from rnntui.training.experiment import train
 
-        end, _ = train(config, run_dir, [bridge], bridge.should_stop, self.data_dir)
+        try:
+            end, _ = train(config, run_dir, [bridge], bridge.should_stop, self.data_dir)
+        finally:
+            bridge.flush()  # a run that raises keeps the steps it logged since the last post
         return end
 
     def action_toggle_pause(self) -> None:

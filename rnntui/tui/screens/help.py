@@ -33,6 +33,7 @@ class HelpScreen(ModalScreen[None]):
 class SavePresetScreen(ModalScreen[str | None]):
     """Asks where to save the edited setup as a TOML preset."""
 
+    AUTO_FOCUS = "#save-path"  # not the scroll container: Enter must reach the Input
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="save.cancel")]
     DEFAULT_CSS = """
     SavePresetScreen { align: center middle; }

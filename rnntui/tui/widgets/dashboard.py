@@ -49,7 +49,8 @@ class Dashboard(Widget):
                 yield MetricChart(id="metric-chart")
                 yield GradChart(id="grad-chart")
                 yield SpeedChart(id="speed-chart")
-            yield RichLog(id="samples", wrap=True, markup=False, highlight=False)
+            # min_width: wrap to the panel (RichLog's default renders at least 78 columns and cuts the rest off)
+            yield RichLog(id="samples", wrap=True, markup=False, highlight=False, min_width=20)
 
     def reset(self, title: str, clip: float) -> None:
         self.history = History()

@@ -166,7 +166,7 @@ class SetupForm(Widget):
     def validate(self) -> None:
         if self.base is None:
             return
-        for widget in self.query("Input.-invalid"):
+        for widget in self.query(".-invalid"):  # Inputs and Selects: a rule across fields marks a Select
             widget.remove_class("-invalid")
         self.query_one("#path-row").display = (
             self.base.task == "lm" and self.query_one("#corpus", Select).value == "file")

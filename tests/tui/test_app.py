@@ -1,0 +1,303 @@
+"""The playground driven through Textual's Pilot: real (tiny) training runs in the worker thread."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from textual.widgets import DataTable, Input, RichLog, Select, TabbedContent
+
+from rnntui.config import load_toml
+from rnntui.training.checkpoint import load_checkpoint
+from rnntui.training.history import load_history
+from rnntui.tui.app import VIEWS
+from rnntui.tui.screens.help import HelpScreen, SavePresetScreen
+from rnntui.tui.widgets.charts import CompareChart
+from rnntui.tui.widgets.dashboard import Dashboard
+from rnntui.tui.widgets.runs_view import RunsView
+from tui_helpers import (
+    SHARED_DATA, log_text, make_app, record_notifications, set_fields, shutdown_executor, step_lines,
+    tiny_setup, wait_for,
+)
+
+pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"no shared data in {SHARED_DATA}")
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNTUI_DATA_DIR", str(SHARED_DATA))
+    monkeypatch.setenv("RNNTUI_DATA_URL", "http://127.0.0.1:9/")  # never the network
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "runs"
+
+
+def run_dirs(runs_dir):
+    return sorted(p for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.exists() else []
+
+
+async def test_start_pause_resume_stop(runs_dir):
+    app = make_app(runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await tiny_setup(pilot, train__epochs="100")  # runs until stopped
+        dash = app.query_one(Dashboard)
+        assert dash.state == "idle"
+
+        await pilot.press("s")
+        assert app.training
+        await wait_for(pilot, lambda: len(dash.history.step_loss) >= 10, what="the first steps on the chart")
+        await wait_for(pilot, lambda: dash.history.epochs and dash.history.epochs[0].get("sample"),
+                       what="the first epoch's sample")
+        assert dash.state == "running"
+        assert "epoch " in dash.status_line()
+        samples = dash.query_one("#samples", RichLog)
+        assert dash.history.epochs[0]["sample"] in log_text(samples)
+        # the samples wrap to their panel (none cut off at its right edge)
+        assert max(strip.cell_length for strip in samples.lines) <= samples.scrollable_content_region.width
+
+        await pilot.press("p")
+        assert app.bridge.paused and dash.state == "paused"
+        await pilot.pause(0.6)  # the batch in flight ends and its points are flushed
+        before = len(dash.history.step_loss)
+        await pilot.pause(1.0)
+        assert len(dash.history.step_loss) == before, "steps arrived while paused"
+        assert app.training and "PAUSED" in dash.status_line()
+
+        await pilot.press("p")
+        assert not app.bridge.paused and dash.state == "running"
+        await wait_for(pilot, lambda: len(dash.history.step_loss) > before + 5, what="steps after resuming")
+
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not app.training, what="the run to stop")
+        await pilot.pause()
+        assert dash.state == "stopped"
+        assert dash.history.end["status"] == "stopped"
+        assert "STOPPED" in dash.status_line()
+        run = app.run_dir
+        assert run is not None and run.parent == runs_dir
+        assert (run / "checkpoint.pt").is_file() and (run / "metrics.jsonl").is_file()
+        assert load_checkpoint(run / "checkpoint.pt").info["status"] == "stopped"
+        # every step reached the charts: none dropped, none doubled
+        assert len(dash.history.step_loss) == step_lines(run)
+        assert dash.history.step_loss == load_history(run / "metrics.jsonl").step_loss
+
+
+async def test_invalid_hyperparameters_block_start(runs_dir):
+    app = make_app(runs_dir)
+    notes = record_notifications(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await tiny_setup(pilot)
+        error = app.query_one("#setup-error")
+
+        lr = app.query_one("#f-train-lr", Input)
+        lr.value = ""
+        lr.focus()
+        await pilot.press("a", "b", "c")
+        await pilot.pause()
+        assert lr.value == "abc"
+        assert "train.lr" in str(error.render()) and "'abc'" in str(error.render())
+        assert lr.has_class("-invalid")
+        assert app.config is None
+
+        app.screen.set_focus(None)  # 's' typed into a field is just a letter
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.worker is None and not app.training
+        assert run_dirs(runs_dir) == []
+        assert any("cannot start" in message and "train.lr" in message for message, _ in notes)
+
+        lr.value = "0.5"
+        await pilot.pause()
+        assert not lr.has_class("-invalid") and str(error.render()) == ""
+        assert app.config is not None and app.config.train.lr == 0.5
+
+        epochs = app.query_one("#f-train-epochs", Input)
+        epochs.value = "-1"
+        await pilot.pause()
+        assert "train.epochs must be >= 1" in str(error.render())
+        assert epochs.has_class("-invalid") and not lr.has_class("-invalid")
+        await pilot.press("s")
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.worker is None and run_dirs(runs_dir) == []
+        epochs.value = "2"
+        await pilot.pause()
+        assert not epochs.has_class("-invalid") and app.config is not None
+
+        # a rule across fields marks a Select, and fixing it clears the mark
+        await set_fields(pilot, None, **{"model.impl": "scratch", "model.bidirectional": "true"})
+        assert "model.bidirectional" in str(error.render())
+        assert app.query_one("#f-model-bidirectional", Select).has_class("-invalid")
+        await set_fields(pilot, None, **{"model.bidirectional": "false"})
+        assert str(error.render()) == "" and app.config is not None
+        assert not app.query(".-invalid"), f"stale error marks: {list(app.query('.-invalid'))}"
+
+
+async def test_failed_runs_keep_the_app_usable(runs_dir, tmp_path, monkeypatch):
+    app = make_app(runs_dir)
+    notes = record_notifications(app)
+    async with app.run_test(size=SIZE) as pilot:
+        dash = app.query_one(Dashboard)
+        samples = dash.query_one("#samples", RichLog)
+
+        # 1. bad data: an empty corpus file fails before anything is written
+        empty = tmp_path / "empty.txt"
+        empty.write_text("", encoding="utf-8")
+        await tiny_setup(pilot)
+        await set_fields(pilot, "file")
+        app.query_one("#corpus-path", Input).value = str(empty)
+        await pilot.pause()
+        assert app.config is not None and app.config.data.corpus == str(empty)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: dash.state == "failed", what="the run to fail")
+        assert not app.training
+        assert "FAILED" in log_text(samples) and "is empty" in log_text(samples)
+        assert any(kw.get("severity") == "error" and "is empty" in message for message, kw in notes)
+        assert run_dirs(runs_dir) == []
+
+        # still usable: views switch, the setup comes back
+        await pilot.press("2")
+        assert app.query_one("#views", TabbedContent).active == "runs"
+        await pilot.press("1")
+        assert app.query_one("#views", TabbedContent).active == "train"
+        await pilot.press("e")
+        assert app.query_one("#train-switcher").current == "setup"
+
+        # 2. an error in the middle of training (after some points were drawn)
+        from rnntui.training.lm_task import LanguageModelTask
+
+        original = LanguageModelTask.training_step
+        calls = {"n": 0}
+
+        def flaky_step(self, batch):
+            calls["n"] += 1
+            if calls["n"] > 40:
+                raise RuntimeError("simulated failure in the middle of an epoch\nsecond line")
+            return original(self, batch)
+
+        monkeypatch.setattr(LanguageModelTask, "training_step", flaky_step)
+        await set_fields(pilot, "pydoc")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: dash.state == "failed" and not app.training, what="the second run to fail")
+        await pilot.pause()
+        assert "FAILED: RuntimeError: simulated failure in the middle of an epoch" in log_text(samples)
+        assert "second line" not in log_text(samples)
+        assert any("simulated failure" in message for message, _ in notes)
+        assert len(dash.history.step_loss) == 40 == step_lines(app.run_dir)
+
+        # 3. and a good run afterwards
+        monkeypatch.setattr(LanguageModelTask, "training_step", original)
+        await pilot.press("e")
+        await set_fields(pilot, "pydoc", **{"train.epochs": "1"})
+        await pilot.press("s")
+        await wait_for(pilot, lambda: dash.state == "finished" and not app.training, what="the good run to finish")
+        assert "FAILED" not in log_text(samples)
+        assert len(dash.history.epochs) == 1
+        assert len(dash.history.step_loss) == step_lines(app.run_dir)
+
+
+async def test_quit_mid_run_saves_and_leaves_no_thread(runs_dir):
+    threads_before = threading.active_count()
+    app = make_app(runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await tiny_setup(pilot, train__epochs="100")
+        dash = app.query_one(Dashboard)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: len(dash.history.step_loss) >= 5, what="training to start")
+        worker, run = app.worker, app.run_dir
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running, timeout=20, what="the app to exit")
+    assert worker.is_finished and worker.result.status == "stopped"
+    checkpoint = load_checkpoint(run / "checkpoint.pt")
+    assert checkpoint.info["status"] == "stopped"
+    assert load_history(run / "metrics.jsonl").end["status"] == "stopped"
+    await shutdown_executor()  # times out if the training thread were still running
+    assert threading.active_count() == threads_before
+
+
+async def test_help_and_view_keys(runs_dir):
+    app = make_app(runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(str(s.render()) for s in app.screen.query("Static"))
+        for binding in [*app.BINDINGS, *RunsView.BINDINGS]:
+            for key in binding.key.split(","):
+                shown = {"question_mark": "?"}.get(key, key)
+                assert shown in text, f"help does not list {key!r} ({binding.description})"
+            assert binding.description in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("q")  # closes the help; does not quit
+        assert not isinstance(app.screen, HelpScreen) and app.is_running
+
+        tabs = app.query_one("#views", TabbedContent)
+        for vid, _title, key, _later in reversed(VIEWS):
+            await pilot.press(key)
+            assert tabs.active == vid, f"key {key} shows {tabs.active}, not {vid}"
+            assert app.query_one(f"#{vid}").display
+
+
+async def test_runs_view_lists_opens_and_compares(runs_dir):
+    app = make_app(runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await tiny_setup(pilot, train__epochs="2")
+        dash = app.query_one(Dashboard)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: dash.state == "finished" and not app.training, what="the run to finish")
+        run = app.run_dir
+        assert len(dash.history.epochs) == 2
+        assert len(dash.history.step_loss) == step_lines(run) == 2 * dash.history.start["steps_per_epoch"]
+        assert load_checkpoint(run / "checkpoint.pt").info["status"] == "finished"
+
+        await pilot.press("2")
+        view = app.query_one(RunsView)
+        table = view.query_one(DataTable)
+        assert table.row_count == 1
+        row = [str(cell) for cell in table.get_row_at(0)]
+        assert run.name in row and "finished" in row and "2/2" in row and "LSTM 32" in row
+
+        await pilot.press("c")
+        chart = view.query_one(CompareChart)
+        assert chart.metric == "val_ppl"
+        assert chart.series == [("lstm (LSTM 32)", dash.history.epoch_series("val_ppl"))]
+
+        await pilot.press("space")
+        assert view.selected == {run.name}
+        await pilot.press("o")
+        assert app.query_one("#views", TabbedContent).active == "train"
+        assert app.query_one("#train-switcher").current == "dashboard"
+        assert dash.state == "finished" and len(dash.history.step_loss) == step_lines(run)
+
+
+async def test_ctrl_s_saves_a_preset_that_reads_back_equal(runs_dir, tmp_path):
+    app = make_app(runs_dir)
+    notes = record_notifications(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await tiny_setup(pilot, train__lr="0.25", train__epochs="7")
+        app.query_one("#f-data-max-tokens", Input).focus()  # ctrl+s works from inside a field too
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, SavePresetScreen)
+        path_input = app.screen.query_one("#save-path", Input)
+        assert path_input.value == "lstm.toml"
+        await pilot.press("enter")  # relative to the working directory (tmp_path)
+        assert not isinstance(app.screen, SavePresetScreen)
+        saved = tmp_path / "lstm.toml"
+        assert saved.is_file()
+        assert load_toml(saved) == app.config
+        assert any(str(saved.name) in message for message, _ in notes)
+
+        await pilot.press("ctrl+s")
+        path_input = app.screen.query_one("#save-path", Input)
+        path_input.value = str(tmp_path / "sub" / "missing-dir.toml")  # its folder does not exist
+        await pilot.press("enter")
+        assert any(kw.get("severity") == "error" and "could not save" in message for message, kw in notes)
+        assert app.is_running
+
+        await pilot.press("ctrl+s")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SavePresetScreen)
