@@ -78,6 +78,13 @@ def _build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--checkpoint", required=True, metavar="PATH", help="a sine checkpoint.pt")
     fc.add_argument("--json", metavar="FILE", help="also write every prediction array to FILE as JSON")
 
+    runs = sub.add_parser("runs", help="list past runs, or compare some",
+                          description="List the runs in the runs directory, or print the per-epoch curves of "
+                          "several side by side (the TUI's Runs view, headless).")
+    runs.add_argument("--runs-dir", metavar="DIR", help="default: the per-user runs directory or RNNTUI_RUNS_DIR")
+    runs.add_argument("--compare", nargs="+", metavar="RUN", help="run folder names (or paths) to compare")
+    runs.add_argument("--metric", help="the per-epoch metric to compare (default: val_ppl, val_bleu or test_mse)")
+
     presets = sub.add_parser("presets", help="list the presets", description="List the presets, or print one.")
     presets.add_argument("--show", metavar="NAME", help="print this preset as TOML (to copy and edit)")
     return parser
@@ -97,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             return _forecast(args)
         if args.command == "presets":
             return _presets(args)
+        if args.command == "runs":
+            return _runs(args)
         return _tui(args)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -302,4 +311,41 @@ def _forecast(args: argparse.Namespace) -> int:
           f"{multi / max(len(result['multi_step']) - test, 1):.4f}")
     if args.json:
         Path(args.json).write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from rnntui.paths import runs_dir
+    from rnntui.training.runs import list_runs, read_run
+
+    directory = Path(args.runs_dir) if args.runs_dir else runs_dir()
+    if not args.compare:
+        rows = [("run", "preset", "model", "epochs", "best held-out", "time", "device", "status")]
+        for run in list_runs(directory):
+            head = run.headline
+            minutes, seconds = divmod(int(run.elapsed_s), 60)
+            rows.append((run.name, run.config.name, run.model, f"{run.epochs_done}/{run.config.train.epochs}",
+                         f"{head[0]} {head[1]:.4g}" if head else "-", f"{minutes}:{seconds:02d}", run.device,
+                         run.status))
+        if len(rows) == 1:
+            print(f"no runs in {directory}")
+            return 0
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        return 0
+    chosen = []
+    for name in args.compare:
+        path = Path(name) if Path(name).is_dir() else directory / name
+        if not (path / "config.toml").is_file():
+            raise ConfigError(f"no run {name!r} in {directory}")
+        chosen.append(read_run(path))
+    metric = args.metric or next((k for k in ("val_ppl", "val_bleu", "test_mse", "train_loss")
+                                  if all(k in r.history.metric_keys() for r in chosen)), "train_loss")
+    series = [r.history.epoch_series(metric) for r in chosen]
+    print("epoch  " + "  ".join(f"{r.name}" for r in chosen) + f"   ({metric})")
+    for epoch in range(max(len(s) for s in series)):
+        cells = [f"{s[epoch]:.4g}".ljust(len(r.name)) if epoch < len(s) else "-".ljust(len(r.name))
+                 for s, r in zip(series, chosen)]
+        print(f"{epoch + 1:<5}  " + "  ".join(cells))
     return 0

@@ -119,3 +119,23 @@ def test_sine_train_prints_k_step_mse_and_forecast_reloads(tmp_path):
     # the reloaded model predicts what the trained one did
     assert arrays["k_step_mse"]["64"] == pytest.approx(last["mse_k64"], rel=1e-5)
     assert f"k=1 {last['mse_k1']:.4f}" in forecast.stdout
+
+
+def test_runs_lists_and_compares_like_the_runs_view(tmp_path):
+    for name in ("mlp-a", "mlp-b"):
+        result = _cli(tmp_path, "train", "--preset", "sine-mlp", "--epochs", "2", "--out", f"runs/{name}", "--quiet")
+        assert result.returncode == 0, result.stderr
+    listing = _cli(tmp_path, "runs", "--runs-dir", "runs")
+    assert listing.returncode == 0, listing.stderr
+    rows = listing.stdout.splitlines()
+    assert rows[0].split()[:3] == ["run", "preset", "model"]
+    assert {r.split()[0] for r in rows[1:]} == {"mlp-a", "mlp-b"}
+    assert all("finished" in r and "2/2" in r for r in rows[1:])
+    compare = _cli(tmp_path, "runs", "--runs-dir", "runs", "--compare", "mlp-a", "mlp-b")
+    assert compare.returncode == 0, compare.stderr
+    lines = compare.stdout.splitlines()
+    assert "test_mse" in lines[0] and [line.split()[0] for line in lines[1:]] == ["1", "2"]
+    a, b = (float(v) for v in lines[2].split()[1:3])
+    assert a == pytest.approx(b)  # same preset, same seed: the same run
+    missing = _cli(tmp_path, "runs", "--runs-dir", "runs", "--compare", "nope")
+    assert missing.returncode != 0 and "no run 'nope'" in missing.stderr

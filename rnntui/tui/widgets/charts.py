@@ -8,14 +8,12 @@ from textual_plotext import PlotextPlot
 
 from rnntui.training.history import History
 
-MAX_DRAWN = 1500  # points drawn per series; the history itself keeps every point
-
-
-def _thin(xs: list, ys: list) -> tuple[list, list]:
-    """Every n-th point for drawing (plus the last), so a long run redraws as fast as a short one."""
-    if len(xs) <= MAX_DRAWN:
+def _thin(xs: list, ys: list, limit: int) -> tuple[list, list]:
+    """Every n-th point for drawing (plus the last), so a long run redraws as fast as a short one.
+    A braille chart has 2 dots per column: more than a few points per column cannot be seen."""
+    if len(xs) <= limit:
         return xs, ys
-    step = math.ceil(len(xs) / MAX_DRAWN)
+    step = math.ceil(len(xs) / limit)
     idx = list(range(0, len(xs), step))
     if idx[-1] != len(xs) - 1:
         idx.append(len(xs) - 1)
@@ -50,7 +48,7 @@ class Chart(PlotextPlot):
         raise NotImplementedError
 
     def line(self, plt, xs: list, ys: list, label: str, marker: str = "braille") -> None:
-        xs, ys = _thin(*_finite(xs, ys))
+        xs, ys = _thin(*_finite(xs, ys), limit=max(100, 4 * self.size.width))
         if xs:
             plt.plot(xs, ys, label=label, marker=marker)
 

@@ -103,7 +103,7 @@ class Dashboard(Widget):
 
     def refresh_charts(self) -> None:
         """Called a few times a second by the app: redraws only when new data arrived."""
-        if not self.dirty:
+        if not self.dirty or self.region.area == 0:  # nothing new, or not on screen (kept dirty till shown)
             return
         self.dirty = False
         h = self.history
