@@ -130,8 +130,9 @@ def _tui(args: argparse.Namespace) -> int:
     resolve_device(device)  # an unavailable device is a one-line error before the screen opens
     from rnntui.tui.app import RnntuiApp
 
-    RnntuiApp(preset=preset, device=device, runs_dir=args.runs_dir, data_dir=args.data_dir).run()
-    return 0
+    app = RnntuiApp(preset=preset, device=device, runs_dir=args.runs_dir, data_dir=args.data_dir)
+    app.run()
+    return app.return_code or 0  # non-zero when the app crashed (Textual has printed the traceback)
 
 
 def _presets(args: argparse.Namespace) -> int:

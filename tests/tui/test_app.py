@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -33,6 +34,19 @@ def runs_dir(tmp_path, monkeypatch):
     return tmp_path / "runs"
 
 
+async def wait_until_still(pilot, value, quiet: float = 0.3, timeout: float = 10.0) -> None:
+    """Wait until ``value()`` has not changed for ``quiet`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last = value()
+    while True:
+        await pilot.pause(quiet)
+        now = value()
+        if now == last:
+            return
+        assert asyncio.get_running_loop().time() < deadline, "it never settled"
+        last = now
+
+
 def run_dirs(runs_dir):
     return sorted(p for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.exists() else []
 
@@ -58,9 +72,9 @@ async def test_start_pause_resume_stop(runs_dir):
 
         await pilot.press("p")
         assert app.bridge.paused and dash.state == "paused"
-        await pilot.pause(0.6)  # the batch in flight ends and its points are flushed
+        await wait_until_still(pilot, lambda: len(dash.history.step_loss))  # the batch in flight ends
         before = len(dash.history.step_loss)
-        await pilot.pause(1.0)
+        await pilot.pause(0.8)
         assert len(dash.history.step_loss) == before, "steps arrived while paused"
         assert app.training and "PAUSED" in dash.status_line()
 

@@ -84,6 +84,7 @@ class SetupForm(Widget):
         self.base: ExperimentConfig | None = None
         self.config: ExperimentConfig | None = None
         self.error = ""
+        self._loading = True
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
@@ -112,6 +113,7 @@ class SetupForm(Widget):
 
         self.preset = name
         self.base = load_preset(name)
+        self._loading = True  # the new fields post Changed as they mount: validate once, after
         fields = self.query_one("#fields", VerticalScroll)
         fields.remove_children()
         rows: list[Widget] = []
@@ -137,7 +139,11 @@ class SetupForm(Widget):
         select.value = corpus if corpus in ("timemachine", "pydoc") else "file"
         if select.value == "file":
             self.query_one("#corpus-path", Input).value = corpus
-        self.call_after_refresh(self.validate)
+        self.call_after_refresh(self._loaded)
+
+    def _loaded(self) -> None:
+        self._loading = False
+        self.validate()
 
     def values(self) -> dict[str, Any]:
         """The form as nested plain values (only what differs from nothing: every shown field)."""
@@ -189,4 +195,5 @@ class SetupForm(Widget):
     @on(Input.Changed)
     @on(Select.Changed, "#fields Select, #device, #corpus")
     def _field_changed(self, event: Message) -> None:
-        self.validate()
+        if not self._loading:
+            self.validate()

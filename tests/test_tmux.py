@@ -1,0 +1,185 @@
+"""The real ``rnntui`` command in a real terminal (tmux): set up a tiny run with keys only, train, quit.
+
+Checks what Pilot cannot: the app draws in a 120x40 terminal, reacts to the escape sequences a terminal
+sends, and on quitting gives the terminal back as it found it (normal screen, cursor shown, no mouse
+reporting), with exit status 0.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED_DATA, cli_env
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"no shared data in {SHARED_DATA}"),
+]
+
+WIDTH, HEIGHT = 120, 40
+SESSION = "rnntui"
+PROMPT = "shell-ready>"
+
+
+# The lstm preset's form in focus order, from the tab bar (focused at start): (Tabs to the field, its label,
+# what to type). The data source is a Select before these: "Python docs" (offline). All of them are on the
+# first screen of the form (the run is quit long before its 50 epochs are done).
+FIELDS = [
+    (6, "batch_size", "16"),  # device, fields, token, preprocess, min_freq, batch_size
+    (1, "num_steps", "10"),
+    (3, "max_tokens", "20000"),  # sampling, val_fraction, max_tokens
+    (3, "num_hiddens", "32"),  # kind, impl, num_hiddens
+]
+STATUS = r"epoch (\d+)/50 step (\d+)/(\d+)"
+
+
+class Tmux:
+    """A tmux server of our own (its own socket, no user config), killed at the end."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.socket = tmp_path / "tmux.sock"
+        self.env = {**cli_env(tmp_path), "TERM": "xterm-256color"}
+        self.env.pop("ENV", None)
+
+    def __call__(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(["tmux", "-S", str(self.socket), "-f", "/dev/null", *args], env=self.env,
+                              capture_output=True, text=True, timeout=20)
+        if check and done.returncode != 0:
+            raise AssertionError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def keys(self, *keys: str, delay: float = 0.03) -> None:
+        for key in keys:
+            self("send-keys", "-t", SESSION, *(["-l", key] if len(key) == 1 else [key]))
+            time.sleep(delay)
+
+    def line(self, text: str) -> None:
+        """Type a command line into the shell and run it."""
+        self("send-keys", "-t", SESSION, "-l", text)
+        self("send-keys", "-t", SESSION, "C-m")
+
+    def cursor_line(self) -> str:
+        """The line of the terminal's cursor: Textual puts it in the focused Input, also when hidden."""
+        y = int(self("display-message", "-p", "-t", SESSION, "#{cursor_y}").strip())
+        return self.screen().splitlines()[y]
+
+    def focus_field(self, label: str, timeout: float = 10.0) -> None:
+        """Wait until the focus is in the field ``label``. Textual hands a key to the widget that has the
+        focus when the key is read: a letter sent right after a Tab can still reach the previous field.
+        (The cursor goes where the field is when it gets the focus: scrolling the form leaves it behind.)"""
+        deadline = time.monotonic() + timeout
+        while not re.match(rf"\s*{label} ", self.cursor_line()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the focus did not reach {label}; the cursor is on {self.cursor_line()!r}")
+            time.sleep(0.05)
+
+    def screen(self, styles: bool = False) -> str:
+        """The visible text of the pane (with ``styles``, its colours and attributes too)."""
+        return self("capture-pane", "-p", *(["-e"] if styles else []), "-t", SESSION)
+
+    def flag(self, name: str) -> str:
+        return self("display-message", "-p", "-t", SESSION, f"#{{{name}}}").strip()
+
+    def wait_for(self, pattern: str, timeout: float = 30.0) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            found = re.search(pattern, screen)
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {pattern!r} on the screen after {timeout:g}s; it shows:\n{screen}")
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def tmux(tmp_path):
+    server = Tmux(tmp_path)
+    server("new-session", "-d", "-s", SESSION, "-x", str(WIDTH), "-y", str(HEIGHT), "sh")
+    try:
+        server.line(f"PS1='{PROMPT}'")  # (sh takes no PS1 from the environment as root)
+        server.wait_for(rf"(?m)^{PROMPT}$", timeout=10)
+        yield server
+    finally:
+        server("kill-server", check=False)
+
+
+def body(screen: str) -> str:
+    """The screen without its status line (the charts and the samples)."""
+    return "\n".join(line for line in screen.splitlines() if "│ epoch " not in line)
+
+
+def test_rnntui_in_tmux(tmux, tmp_path):
+    runs = tmp_path / "runs"
+    command = (f"{shlex.quote(sys.executable)} -m rnntui --device cpu --runs-dir {shlex.quote(str(runs))} "
+               f"--preset lstm; echo EXIT=$?")
+    tmux.line(command)
+    tmux.wait_for(r"1 Train.*2 Runs", timeout=60)
+    tmux.wait_for(r"(?m)^\s+preset lstm\s+▼$", timeout=10)  # the form (not the command line's --preset lstm)
+    tmux.wait_for(r"(?m)^\s+token char\s+▼$", timeout=10)  # and the preset's fields in it
+    assert tmux.flag("alternate_on") == "1"
+
+    tmux.keys("Tab", "Tab", "Enter")  # preset, data: open its list
+    tmux.wait_for("a text file…", timeout=10)
+    before = tmux.screen(styles=True)
+    tmux.keys("Down")
+    deadline = time.monotonic() + 5
+    while tmux.screen(styles=True) == before and time.monotonic() < deadline:  # the highlight moved
+        time.sleep(0.05)
+    tmux.keys("Enter")
+    tmux.wait_for(r"(?m)^\s+data Python docs", timeout=10)
+    for tabs, label, value in FIELDS:
+        tmux.keys(*["Tab"] * tabs)
+        tmux.focus_field(label)
+        tmux.keys(*value)  # replaces the field's text: an Input selects it all when it gets the focus
+        tmux.wait_for(rf"(?m)^\s+{label} {value}\s*$", timeout=10)
+    before = tmux.screen(styles=True)
+    tmux.keys("BTab")  # to the impl Select, where 's' is a key and not a letter typed into a field
+    deadline = time.monotonic() + 5
+    while tmux.screen(styles=True) == before and time.monotonic() < deadline:  # the focus moved
+        time.sleep(0.05)
+    time.sleep(0.3)
+    setup = tmux.screen()
+    assert "must be" not in setup, f"the typed setup is invalid:\n{setup}"
+
+    tmux.keys("s")
+    status = tmux.wait_for(STATUS, timeout=30)
+    screen = tmux.screen()
+    assert "32 hidden" in screen and "Python documentation" in screen, screen  # what the keys set up
+    assert "loss per step" in screen
+    time.sleep(1.5)
+    later = tmux.screen()
+    later_status = re.search(STATUS, later)
+    assert later_status and later_status.group(0) != status.group(0), "the status line did not move"
+    assert body(later) != body(screen), "the charts did not change"
+
+    tmux.keys("q")
+    tmux.wait_for(r"(?m)^EXIT=0\s*$", timeout=30)
+    final = tmux.screen()
+    # the terminal is back as it was: the shell's screen, not the app's
+    assert tmux.flag("alternate_on") == "0"
+    assert tmux.flag("cursor_flag") == "1"
+    assert tmux.flag("mouse_any_flag") == "0" and tmux.flag("mouse_all_flag") == "0"
+    assert "1 Train" not in final and "loss per step" not in final
+    assert "Traceback" not in final and "Error" not in final, final  # (a crash too can end with status 0)
+    assert final.rstrip().endswith(PROMPT), final
+
+    # quitting mid-run kept the run: a checkpoint marked stopped
+    from rnntui.training.checkpoint import load_checkpoint
+
+    run_dirs = [p for p in runs.iterdir() if p.is_dir()]
+    assert len(run_dirs) == 1
+    checkpoint = load_checkpoint(run_dirs[0] / "checkpoint.pt")
+    assert checkpoint.info["status"] == "stopped"
+    assert checkpoint.config.model.num_hiddens == 32 and checkpoint.config.data.corpus == "pydoc"
+    assert checkpoint.config.data.max_tokens == 20000 and checkpoint.config.data.batch_size == 16
+    assert checkpoint.config.data.num_steps == 10 and checkpoint.config.train.epochs == 50
