@@ -7,7 +7,8 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal
 from textual.widget import Widget
-from textual.widgets import ProgressBar, RichLog, Static
+from textual.reactive import reactive
+from textual.widgets import ProgressBar, RichLog
 
 from rnntui.training.history import History
 from rnntui.tui.widgets.charts import GradChart, LossChart, MetricChart, SpeedChart
@@ -19,8 +20,20 @@ def _clock(seconds: float) -> str:
         f"{seconds // 60}:{seconds % 60:02d}"
 
 
+class StatusLine(Widget):
+    """One line of text that repaints without a layout pass (``Static.update`` would relayout the screen)."""
+
+    DEFAULT_CSS = "StatusLine { height: 1; width: 1fr; }"
+    text = reactive("", layout=False)
+
+    def render(self) -> str:
+        return self.text
+
+
 class Dashboard(Widget):
-    """Holds the run's complete History; charts redraw only when ``refresh_charts`` finds it changed."""
+    """Holds the run's complete History. ``refresh_charts`` (called 4 times a second) repaints the status
+    line and one chart whose data changed, in turn: each chart redraws about once a second while
+    training runs, and the training thread keeps the interpreter most of the time."""
 
     DEFAULT_CSS = """
     Dashboard { height: 1fr; }
@@ -35,12 +48,14 @@ class Dashboard(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.history = History()
-        self.dirty = False
+        self.version = 0  # bumped whenever data arrives
+        self.drawn: dict[str, int] = {}  # chart id -> version it shows
+        self.turn = 0
         self.state = "idle"
         self.title = ""
 
     def compose(self) -> ComposeResult:
-        yield Static("no run yet: set one up and press s (or F5)", id="status")
+        yield StatusLine(id="status")
         with Horizontal(id="progress-row"):
             yield ProgressBar(total=1, show_eta=False, id="progress")
         with Horizontal(id="body"):
@@ -58,8 +73,9 @@ class Dashboard(Widget):
         self.query_one(GradChart).clip = clip
         self.query_one("#samples", RichLog).clear()
         self.state = "starting"
+        self.drawn.clear()
         self.dirty = True
-        self.refresh_charts()
+        self.refresh_charts(everything=True)
 
     def show_history(self, history: History, title: str, clip: float) -> None:
         """A finished run, read from its metrics.jsonl."""
@@ -70,7 +86,7 @@ class Dashboard(Widget):
         for event in history.epochs:
             self._log_epoch(log, event)
         self.dirty = True
-        self.refresh_charts()
+        self.refresh_charts(everything=True)
 
     def add_points(self, points: list[dict[str, Any]]) -> None:
         for point in points:
@@ -101,19 +117,32 @@ class Dashboard(Widget):
         if event.get("sample"):
             log.write(f"  {event['sample']}")
 
-    def refresh_charts(self) -> None:
-        """Called a few times a second by the app: redraws only when new data arrived."""
-        if not self.dirty or self.region.area == 0:  # nothing new, or not on screen (kept dirty till shown)
+    @property
+    def dirty(self) -> bool:
+        return any(v < self.version for v in self.drawn.values()) or len(self.drawn) < 4
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        if value:
+            self.version += 1
+
+    def refresh_charts(self, everything: bool = False) -> None:
+        """Repaint the status line and the next chart whose data changed (all of them if ``everything``)."""
+        if self.region.area == 0:  # not on screen: catch up when shown
             return
-        self.dirty = False
         h = self.history
-        with self.app.batch_update():
-            for chart in self.query("#charts > *"):
-                chart.show(h)
-            self.query_one("#status", Static).update(self.status_line())
-            bar = self.query_one("#progress", ProgressBar)
-            total = (h.start.get("epochs", 0) or 0) * (h.start.get("steps_per_epoch", 0) or 0)
-            bar.update(total=max(total, 1), progress=min(len(h.step_loss), max(total, 1)))
+        self.query_one("#status", StatusLine).text = self.status_line()
+        bar = self.query_one("#progress", ProgressBar)
+        total = max((h.start.get("epochs", 0) or 0) * (h.start.get("steps_per_epoch", 0) or 0), 1)
+        bar.update(total=total, progress=min(len(h.step_loss), total))
+        charts = list(self.query("#charts > *"))
+        stale = [c for c in charts if self.drawn.get(c.id, -1) < self.version]
+        if not everything:
+            stale = sorted(stale, key=lambda c: (charts.index(c) - self.turn) % len(charts))[:1]
+        for chart in stale:
+            chart.show(h)
+            self.drawn[chart.id] = self.version
+            self.turn = (charts.index(chart) + 1) % len(charts)
 
     def status_line(self) -> str:
         h = self.history
