@@ -122,10 +122,15 @@ def test_presets_show_prints_toml(tmp_path, name):
     assert {"data", "model", "train", "sample"} <= set(values)
 
 
-def test_bare_rnntui_says_playground_not_built(tmp_path):
-    result = run_cli(tmp_path)
-    assert result.returncode != 0
-    assert "not built yet" in result.stderr
+@pytest.mark.parametrize("args,fragment", [
+    (["--preset", "nope"], "unknown preset 'nope'"),
+    (["--device", "cuda:7"], "cuda:7"),
+])
+def test_bare_rnntui_checks_its_options_before_opening_the_playground(tmp_path, args, fragment):
+    # (the playground itself is driven in a real terminal by tests/test_tmux.py)
+    result = run_cli(tmp_path, *args, timeout=60)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr
     assert "Traceback" not in result.stderr
 
 

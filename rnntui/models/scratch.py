@@ -171,7 +171,7 @@ class LSTMSequence(torch.autograd.Function):
             torch.sigmoid(pre[:, : 3 * h], out=gates[t, :, : 3 * h])  # I_t, F_t, O_t
             torch.tanh(pre[:, 3 * h :], out=gates[t, :, 3 * h :])  # C~_t
             I, F, O, C_tilde = gates[t].chunk(4, 1)
-            torch.addcmul(F * Cs[t], I, C_tilde, out=Cs[t + 1])  # C_t = F_t * C_{t-1} + I_t * C~_t
+            torch.mul(F, Cs[t], out=Cs[t + 1]).addcmul_(I, C_tilde)  # C_t = F_t * C_{t-1} + I_t * C~_t
             torch.tanh(Cs[t + 1], out=tanh_C[t])
             torch.mul(O, tanh_C[t], out=Hs[t + 1])  # H_t = O_t * tanh(C_t)
         ctx.save_for_backward(W_h, gates, Hs, Cs, tanh_C)
@@ -191,17 +191,19 @@ class LSTMSequence(torch.autograd.Function):
         if dH_T is not None:
             dOut[-1] += dH_T
         dC = torch.zeros_like(Cs[0]) if dC_T is None else dC_T
-        dH_next = torch.zeros_like(Hs[0])  # gradient reaching H_t from step t + 1
         dG = torch.empty_like(gates)
+        local4, dG4 = local.view(steps, batch, 4, h), dG.view(steps, batch, 4, h)  # gate-major views
         W_hT = W_h.T
+        dH = dOut[-1]  # gradient reaching H_T
         for t in range(steps - 1, -1, -1):
-            dH = dOut[t] + dH_next
             dC = torch.addcmul(dC, dH, O_dtanh[t])
-            torch.mul(torch.cat([dC, dC, dH, dC], 1), local[t], out=dG[t])
-            dH_next = dG[t] @ W_hT  # through H_{t-1} W_h*
+            torch.mul(local4[t], dC.unsqueeze(1), out=dG4[t])  # the I, F and C~ slots take dC ...
+            torch.mul(local4[t, :, 2], dH, out=dG4[t, :, 2])  # ... the O slot takes dH
+            # gradient reaching H_{t-1}: from its output and through H_{t-1} W_h* of step t
+            dH = torch.addmm(dOut[t - 1], dG[t], W_hT) if t > 0 else dG[t] @ W_hT
             dC = dC * F[t]  # through F_t * C_{t-1}
         dW_h = Hs[:-1].reshape(-1, h).T @ dG.reshape(-1, four_h)  # sum_t H_{t-1}^T dG_t
-        return dG, dW_h, dH_next, dC
+        return dG, dW_h, dH, dC
 
 
 def _nn_layout(W_x: list, W_h: list, b: list) -> dict[str, torch.Tensor]:

@@ -75,16 +75,36 @@ def read_run(path: str | Path) -> RunSummary:
     return RunSummary(path, config, history, status, best_of(history))
 
 
-def list_runs(directory: str | Path) -> list[RunSummary]:
-    """Every readable run under ``directory``, newest first; unreadable folders are skipped."""
+def _stamp(path: Path) -> tuple:
+    stamps = []
+    for name in (CONFIG, METRICS):
+        try:
+            stat = (path / name).stat()
+            stamps.append((stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
+
+
+def list_runs(directory: str | Path, cache: dict[Path, tuple[tuple, RunSummary]] | None = None) -> list[RunSummary]:
+    """Every readable run under ``directory``, newest first; unreadable folders are skipped. With a
+    ``cache`` (kept by the caller between calls), only runs whose files changed are read again."""
     directory = Path(directory)
     if not directory.is_dir():
         return []
     runs = []
     for path in sorted(directory.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
-        if (path / CONFIG).is_file():
-            try:
-                runs.append(read_run(path))
-            except (ConfigError, OSError):
-                continue
+        if not (path / CONFIG).is_file():
+            continue
+        stamp = _stamp(path)
+        if cache is not None and path in cache and cache[path][0] == stamp:
+            runs.append(cache[path][1])
+            continue
+        try:
+            run = read_run(path)
+        except (ConfigError, OSError):
+            continue
+        if cache is not None:
+            cache[path] = (stamp, run)
+        runs.append(run)
     return runs

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal
 from textual.widget import Widget
 from textual.reactive import reactive
-from textual.widgets import ProgressBar, RichLog
+from textual.widgets import RichLog
 
 from rnntui.training.history import History
 from rnntui.tui.widgets.charts import GradChart, LossChart, MetricChart, SpeedChart
@@ -38,8 +38,7 @@ class Dashboard(Widget):
     DEFAULT_CSS = """
     Dashboard { height: 1fr; }
     Dashboard #status { height: 1; padding: 0 1; }
-    Dashboard #progress-row { height: 1; padding: 0 1; }
-    Dashboard #progress-row ProgressBar { width: 1fr; }
+    Dashboard #progress { height: 1; padding: 0 1; color: $accent; }
     Dashboard #body { height: 1fr; }
     Dashboard #charts { grid-size: 2 2; grid-gutter: 0 1; width: 3fr; height: 1fr; }
     Dashboard #samples { width: 2fr; height: 1fr; border-left: solid $primary; }
@@ -56,8 +55,7 @@ class Dashboard(Widget):
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
-        with Horizontal(id="progress-row"):
-            yield ProgressBar(total=1, show_eta=False, id="progress")
+        yield StatusLine(id="progress")
         with Horizontal(id="body"):
             with Grid(id="charts"):
                 yield LossChart(id="loss-chart")
@@ -132,9 +130,10 @@ class Dashboard(Widget):
             return
         h = self.history
         self.query_one("#status", StatusLine).text = self.status_line()
-        bar = self.query_one("#progress", ProgressBar)
         total = max((h.start.get("epochs", 0) or 0) * (h.start.get("steps_per_epoch", 0) or 0), 1)
-        bar.update(total=total, progress=min(len(h.step_loss), total))
+        done = min(len(h.step_loss), total) / total
+        width = max(self.size.width - 10, 10)
+        self.query_one("#progress", StatusLine).text = f"{'━' * int(width * done):{'╌'}<{width}} {100 * done:3.0f}%"
         charts = list(self.query("#charts > *"))
         stale = [c for c in charts if self.drawn.get(c.id, -1) < self.version]
         if not everything:

@@ -38,6 +38,7 @@ class RunsView(Widget):
         self.runs_dir = runs_dir
         self.runs: list[RunSummary] = []
         self.selected: set[str] = set()
+        self.cache: dict = {}  # runs read before, re-read only when their files change
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -50,7 +51,10 @@ class RunsView(Widget):
         self.action_reload()
 
     def action_reload(self) -> None:
-        self.runs = list_runs(self.runs_dir)
+        runs = list_runs(self.runs_dir, self.cache)
+        if [id(r) for r in runs] == [id(r) for r in self.runs] and self.runs:
+            return  # nothing changed on disk
+        self.runs = runs
         table = self.query_one(DataTable)
         table.clear()
         for run in self.runs:
