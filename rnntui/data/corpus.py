@@ -20,25 +20,26 @@ LABELS = {
 }
 
 
-def read_text_file(path: str | Path) -> str:
-    """A user's corpus file as text: UTF-8, not empty, not binary; else a one-line DataError."""
+def read_text_file(path: str | Path, kind: str = "corpus", form: str = "text file") -> str:
+    """A user's file as text: UTF-8, not empty, not binary; else a one-line DataError naming it as
+    ``kind`` ("corpus", "sentence-pair", ...)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise DataError(f"corpus file not found: {path}") from None
+        raise DataError(f"{kind} file not found: {path}") from None
     except IsADirectoryError:
-        raise DataError(f"corpus path is a directory, not a file: {path}") from None
+        raise DataError(f"{kind} path is a directory, not a file: {path}") from None
     except OSError as exc:
-        raise DataError(f"cannot read corpus file {path}: {exc.strerror or exc}") from None
+        raise DataError(f"cannot read {kind} file {path}: {exc.strerror or exc}") from None
     if not raw.strip():
-        raise DataError(f"corpus file {path} is empty")
+        raise DataError(f"{kind} file {path} is empty")
     if b"\x00" in raw[:65536]:
-        raise DataError(f"corpus file {path} looks binary (it contains NUL bytes); give a UTF-8 text file")
+        raise DataError(f"{kind} file {path} looks binary (it contains NUL bytes); give a UTF-8 {form}")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError(f"corpus file {path} is not valid UTF-8 (byte {exc.start}); convert it to UTF-8") from None
+        raise DataError(f"{kind} file {path} is not valid UTF-8 (byte {exc.start}); convert it to UTF-8") from None
 
 
 def builtin_text() -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from rnntui.config import PairsConfig
+from rnntui.data.corpus import read_text_file
 from rnntui.data.vocab import Vocab
 from rnntui.errors import ConfigError, DataError
 
@@ -66,25 +67,7 @@ def _parse_lines(text: str, where: str, strict: bool) -> list[tuple[str, str]]:
 
 def read_pairs_file(path: str | Path) -> list[tuple[str, str]]:
     """A user's UTF-8 TSV of sentence pairs; any problem is a one-line DataError."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"sentence-pair file not found: {path}") from None
-    except IsADirectoryError:
-        raise DataError(f"sentence-pair path is a directory, not a file: {path}") from None
-    except OSError as exc:
-        raise DataError(f"cannot read sentence-pair file {path}: {exc.strerror or exc}") from None
-    if not raw.strip():
-        raise DataError(f"sentence-pair file {path} is empty")
-    if b"\x00" in raw[:65536]:
-        raise DataError(f"sentence-pair file {path} looks binary (it contains NUL bytes); give a UTF-8 TSV file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"sentence-pair file {path} is not valid UTF-8 (byte {exc.start}); convert it to UTF-8"
-        ) from None
+    text = read_text_file(path, kind="sentence-pair", form="TSV file")
     return _parse_lines(text, f"sentence-pair file {path}", strict=True)
 
 
