@@ -122,7 +122,8 @@ class RnntuiApp(App[None]):
         return self.worker is not None and self.worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
 
     def _refresh_charts(self) -> None:
-        self.query_one(Dashboard).refresh_charts()
+        for dashboard in self.query(Dashboard):  # none while the app is shutting down
+            dashboard.refresh_charts()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start_training":

@@ -7,6 +7,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal
 from textual.widget import Widget
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.widgets import RichLog
 
@@ -129,11 +130,15 @@ class Dashboard(Widget):
         if self.region.area == 0:  # not on screen: catch up when shown
             return
         h = self.history
-        self.query_one("#status", StatusLine).text = self.status_line()
+        try:
+            status, progress = self.query_one("#status", StatusLine), self.query_one("#progress", StatusLine)
+        except NoMatches:  # the app is shutting down and the children are gone
+            return
+        status.text = self.status_line()
         total = max((h.start.get("epochs", 0) or 0) * (h.start.get("steps_per_epoch", 0) or 0), 1)
         done = min(len(h.step_loss), total) / total
         width = max(self.size.width - 10, 10)
-        self.query_one("#progress", StatusLine).text = f"{'━' * int(width * done):{'╌'}<{width}} {100 * done:3.0f}%"
+        progress.text = f"{'━' * int(width * done):{'╌'}<{width}} {100 * done:3.0f}%"
         charts = list(self.query("#charts > *"))
         stale = [c for c in charts if self.drawn.get(c.id, -1) < self.version]
         if not everything:
