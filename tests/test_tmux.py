@@ -106,8 +106,9 @@ def tmux(tmp_path):
     server = Tmux(tmp_path)
     server("new-session", "-d", "-s", SESSION, "-x", str(WIDTH), "-y", str(HEIGHT), "sh")
     try:
+        server.wait_for(r"(?m)[#$] ?$", timeout=10)  # sh's own prompt first: keys typed earlier echo out of order
         server.line(f"PS1='{PROMPT}'")  # (sh takes no PS1 from the environment as root)
-        server.wait_for(rf"(?m)^{PROMPT}$", timeout=10)
+        server.wait_for(rf"(?m){PROMPT}$", timeout=10)  # (the new prompt may follow the old one on its line)
         yield server
     finally:
         server("kill-server", check=False)
