@@ -61,12 +61,12 @@ class SineTask:
 
     @property
     def tau(self) -> int:
-        return self.cfg.tau
+        return self.data.tau
 
     @property
     def test_start(self) -> int:
-        """Index of the first test target in the series: num_train + tau (604 in the book)."""
-        return self.cfg.num_train + self.cfg.tau
+        """Index of the first test target in the series (``SineData.test_start``: 604 in the book)."""
+        return self.data.test_start
 
     def describe(self) -> str:
         m = self.config.model
