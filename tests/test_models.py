@@ -259,3 +259,27 @@ def test_lstm_bptt_passes_gradcheck():
     H0 = torch.randn(3, 2, dtype=torch.double, requires_grad=True)
     C0 = torch.randn(3, 2, dtype=torch.double, requires_grad=True)
     assert torch.autograd.gradcheck(LSTMSequence.apply, (XW, W_h, H0, C0))
+
+
+def test_lstm_packed_recurrent_matmul_matches_plain_matmul(monkeypatch):
+    """The float32 CPU path packs W_h for MKL once per sequence; the fallback is a plain addmm.
+    Both must give the same outputs and gradients (the sizes are the presets', batch 32 x 256)."""
+    import rnntui.models.scratch as scratch_module
+
+    torch.manual_seed(0)
+    layer = ScratchRNN("lstm", 28, 256)
+    X = torch.randn(9, 32, 28)
+
+    def run():
+        layer.zero_grad(set_to_none=True)
+        out, (H, C) = layer(X)
+        (out.square().sum() + H.sum() + C.sum()).backward()
+        return [out, H, C, *(p.grad for p in layer.parameters())]
+
+    fast = run()
+    monkeypatch.setattr(scratch_module, "_MKL_PACKING", False)
+    plain = run()
+    for a, b in zip(fast, plain):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+    if torch.backends.mkl.is_available():
+        assert scratch_module._mkl_packing_works()  # the fast path is what the presets run here

@@ -166,14 +166,18 @@ class LSTMSequence(torch.autograd.Function):
         Cs = XW.new_empty(steps + 1, batch, h)  # C_0 .. C_T
         tanh_C = XW.new_empty(steps, batch, h)
         Hs[0], Cs[0] = H, C
+        # per-step views, made once (indexing inside the loop costs as much as a small kernel)
+        XW_t, H_t, C_t, tanh_C_t = XW.unbind(0), Hs.unbind(0), Cs.unbind(0), tanh_C.unbind(0)
+        sigmoid_part, tanh_part = gates[..., : 3 * h].unbind(0), gates[..., 3 * h :].unbind(0)
+        I, F, O, C_tilde = (gate.unbind(0) for gate in gates.chunk(4, 2))
+        recurrent = RecurrentMatmul(W_h, batch)
         for t in range(steps):
-            pre = torch.addmm(XW[t], Hs[t], W_h)  # X_t W_x* + H_{t-1} W_h* + b_*
-            torch.sigmoid(pre[:, : 3 * h], out=gates[t, :, : 3 * h])  # I_t, F_t, O_t
-            torch.tanh(pre[:, 3 * h :], out=gates[t, :, 3 * h :])  # C~_t
-            I, F, O, C_tilde = gates[t].chunk(4, 1)
-            torch.mul(F, Cs[t], out=Cs[t + 1]).addcmul_(I, C_tilde)  # C_t = F_t * C_{t-1} + I_t * C~_t
-            torch.tanh(Cs[t + 1], out=tanh_C[t])
-            torch.mul(O, tanh_C[t], out=Hs[t + 1])  # H_t = O_t * tanh(C_t)
+            pre = recurrent(H_t[t], plus=XW_t[t])  # X_t W_x* + H_{t-1} W_h* + b_*
+            torch.sigmoid(pre[:, : 3 * h], out=sigmoid_part[t])  # I_t, F_t, O_t
+            torch.tanh(pre[:, 3 * h :], out=tanh_part[t])  # C~_t
+            torch.mul(F[t], C_t[t], out=C_t[t + 1]).addcmul_(I[t], C_tilde[t])  # C_t = F_t * C_{t-1} + I_t * C~_t
+            torch.tanh(C_t[t + 1], out=tanh_C_t[t])
+            torch.mul(O[t], tanh_C_t[t], out=H_t[t + 1])  # H_t = O_t * tanh(C_t)
         ctx.save_for_backward(W_h, gates, Hs, Cs, tanh_C)
         return Hs[1:], Hs[-1].clone(), Cs[-1].clone()
 
@@ -183,27 +187,71 @@ class LSTMSequence(torch.autograd.Function):
         steps, batch, four_h = gates.shape
         h = four_h // 4
         I, F, O, C_tilde = gates.chunk(4, 2)
+        # local derivatives of every step at once: d(pre-activation) = [dC | dC | dH | dC] * local, where
+        # local = [C~ * sigma'(I), C_{t-1} * sigma'(F), tanh(C) * sigma'(O), I * tanh'(C~)]
+        local = torch.empty_like(gates)
         sig = gates[..., : 3 * h]
-        # d(pre-activation) = [dC * C~ | dC * C_{t-1} | dH * tanh(C) | dC * I] * [sigma' (I, F, O) | tanh' (C~)]
-        local = torch.cat([C_tilde, Cs[:-1], tanh_C, I], 2) * torch.cat([sig * (1 - sig), 1 - C_tilde**2], 2)
-        O_dtanh = O * (1 - tanh_C**2)  # dC_t/dH_t through H_t = O_t * tanh(C_t)
-        dOut = torch.zeros_like(Hs[1:]) if dOut is None else dOut.clone()
-        if dH_T is not None:
-            dOut[-1] += dH_T
+        torch.mul(sig, 1 - sig, out=local[..., : 3 * h])  # sigma' = sigma (1 - sigma)
+        local[..., :h].mul_(C_tilde)
+        local[..., h : 2 * h].mul_(Cs[:-1])
+        local[..., 2 * h : 3 * h].mul_(tanh_C)
+        torch.mul(C_tilde, C_tilde, out=local[..., 3 * h :]).neg_().add_(1).mul_(I)  # tanh' = 1 - tanh^2
+        O_dtanh = (tanh_C * tanh_C).neg_().add_(1).mul_(O)  # dC_t/dH_t through H_t = O_t * tanh(C_t)
+        if dOut is None:
+            dOut = torch.zeros_like(Hs[1:])
+        dH = dOut[-1] if dH_T is None else dOut[-1] + dH_T  # gradient reaching H_T
         dC = torch.zeros_like(Cs[0]) if dC_T is None else dC_T
         dG = torch.empty_like(gates)
-        local4, dG4 = local.view(steps, batch, 4, h), dG.view(steps, batch, 4, h)  # gate-major views
-        W_hT = W_h.T
-        dH = dOut[-1]  # gradient reaching H_T
+        local4, dG4 = local.view(steps, batch, 4, h).unbind(0), dG.view(steps, batch, 4, h).unbind(0)
+        local_O, dG_O = local[..., 2 * h : 3 * h].unbind(0), dG[..., 2 * h : 3 * h].unbind(0)
+        dG_t, dOut_t, F_t, O_dtanh_t = dG.unbind(0), dOut.unbind(0), F.unbind(0), O_dtanh.unbind(0)
+        recurrent_T = RecurrentMatmul(W_h.T, batch)
         for t in range(steps - 1, -1, -1):
-            dC = torch.addcmul(dC, dH, O_dtanh[t])
+            dC = torch.addcmul(dC, dH, O_dtanh_t[t])
             torch.mul(local4[t], dC.unsqueeze(1), out=dG4[t])  # the I, F and C~ slots take dC ...
-            torch.mul(local4[t, :, 2], dH, out=dG4[t, :, 2])  # ... the O slot takes dH
+            torch.mul(local_O[t], dH, out=dG_O[t])  # ... the O slot takes dH
             # gradient reaching H_{t-1}: from its output and through H_{t-1} W_h* of step t
-            dH = torch.addmm(dOut[t - 1], dG[t], W_hT) if t > 0 else dG[t] @ W_hT
-            dC = dC * F[t]  # through F_t * C_{t-1}
+            dH = recurrent_T(dG_t[t], plus=dOut_t[t - 1] if t > 0 else None)
+            dC = dC * F_t[t]  # through F_t * C_{t-1}
         dW_h = Hs[:-1].reshape(-1, h).T @ dG.reshape(-1, four_h)  # sum_t H_{t-1}^T dG_t
         return dG, dW_h, dH, dC
+
+
+def _mkl_packing_works() -> bool:
+    if not torch.backends.mkl.is_available():
+        return False
+    try:
+        weight = torch.ones(4, 3)
+        packed = torch.ops.mkl._mkl_reorder_linear_weight(weight, 2)
+        return bool(torch.ops.mkl._mkl_linear(torch.ones(2, 3), packed, weight, None, 2).eq(3).all())
+    except (AttributeError, RuntimeError, NotImplementedError):
+        return False
+
+
+_MKL_PACKING = _mkl_packing_works()
+
+
+class RecurrentMatmul:
+    """``H @ W (+ plus)`` for the many H of one sequence and one fixed W.
+
+    On CPU with MKL, W is packed into the GEMM kernel's layout once per sequence (MKL's packed
+    sgemm, which PyTorch's own compiler uses for linear layers) instead of at every one of the
+    time steps; oneDNN's fused LSTM does the same. Elsewhere it is a plain ``addmm``.
+    """
+
+    def __init__(self, W: torch.Tensor, rows: int) -> None:
+        self.W = W
+        self.packed = None
+        if _MKL_PACKING and W.device.type == "cpu" and W.dtype == torch.float32:
+            weight = W.T.contiguous()  # the (out, in) layout of a linear layer
+            self.packed = (torch.ops.mkl._mkl_reorder_linear_weight(weight, rows), weight, rows)
+
+    def __call__(self, H: torch.Tensor, plus: torch.Tensor | None = None) -> torch.Tensor:
+        if self.packed is None:
+            return H @ self.W if plus is None else torch.addmm(plus, H, self.W)
+        packed, weight, rows = self.packed
+        out = torch.ops.mkl._mkl_linear(H, packed, weight, None, rows)
+        return out if plus is None else out.add_(plus)
 
 
 def _nn_layout(W_x: list, W_h: list, b: list) -> dict[str, torch.Tensor]:
