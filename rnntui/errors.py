@@ -21,3 +21,16 @@ class CheckpointError(RnntuiError):
 
 class TrainingDiverged(RnntuiError):
     """The loss became NaN or infinite."""
+
+
+def describe(error: BaseException) -> str:
+    """One line for any error: ours as they are, out-of-memory with a hint, others as 'Type: first line'."""
+    if isinstance(error, RnntuiError):
+        return str(error)
+    text = str(error)
+    first = text.splitlines()[0] if text else ""
+    if isinstance(error, MemoryError) or "out of memory" in text.lower():
+        return f"out of memory: {first or 'MemoryError'}; try a smaller batch"
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__

@@ -1,4 +1,4 @@
-"""The rnntui playground: set up an experiment, train it in a worker thread, watch it live."""
+"""The rnntui playground: set up an experiment, train it (a child process, relayed by a worker thread), watch it live."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from textual.widgets import ContentSwitcher, Footer, Header, Static, TabbedConte
 from textual.worker import Worker, WorkerState
 
 from rnntui.config import ExperimentConfig, to_toml
-from rnntui.errors import RnntuiError
+from rnntui.errors import describe
 from rnntui.training.runs import RunSummary
 from rnntui.tui.bridge import TrainingBridge
 from rnntui.tui.messages import RunEvent, StepsLogged
@@ -33,15 +33,6 @@ VIEWS = [  # (id, title, key, what the view will hold)
     ("sequence", "Sequence", "6", "the sine experiment: 1-step, multi-step and k-step predictions"),
     ("gradients", "Gradients", "7", "gradient norms per layer and through time"),
 ]
-
-
-def _error_text(error: BaseException) -> str:
-    if isinstance(error, RnntuiError):
-        return str(error)
-    if isinstance(error, MemoryError) or "out of memory" in str(error).lower():
-        return f"out of memory: {str(error).splitlines()[0] if str(error) else 'MemoryError'}; try a smaller batch"
-    first = str(error).splitlines()[0] if str(error) else ""
-    return f"{type(error).__name__}: {first}"
 
 
 class RnntuiCommands(Provider):
@@ -173,7 +164,9 @@ class RnntuiApp(App[None]):
         while self.run_dir.exists():
             suffix += 1
             self.run_dir = self.runs_dir / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}-{suffix}"
-        self.bridge = TrainingBridge(self)
+        from rnntui.training.process import TrainingProcess
+
+        self.bridge = TrainingBridge(self, TrainingProcess(config, self.run_dir, self.data_dir))
         self.query_one(Dashboard).reset(config.name, config.train.clip)
         self.action_show_view("train")
         self.query_one("#train-switcher", ContentSwitcher).current = "dashboard"
@@ -182,13 +175,9 @@ class RnntuiApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training", description="training")
     def _train(self, config: ExperimentConfig, run_dir: Path, bridge: TrainingBridge):
-        from rnntui.training.experiment import train
-
-        try:
-            end, _ = train(config, run_dir, [bridge], bridge.should_stop, self.data_dir)
-        finally:
-            bridge.flush()  # a run that raises keeps the steps it logged since the last post
-        return end
+        """The worker thread starts the training process and relays its messages (it waits on a pipe,
+        so the UI keeps the interpreter to itself: see ``rnntui.training.process``)."""
+        return bridge.process.run(bridge.deliver)
 
     def action_toggle_pause(self) -> None:
         if not self.training or self.bridge is None:
@@ -250,7 +239,7 @@ class RnntuiApp(App[None]):
             dashboard.state = end.status
             self.notify(f"{end.status} after {end.epochs_done} epochs; run saved in {self.run_dir}")
         elif event.state == WorkerState.ERROR:
-            reason = _error_text(event.worker.error)
+            reason = describe(event.worker.error)
             dashboard.state = "failed"
             dashboard.query_one("#samples").write(f"FAILED: {reason}")
             self.notify(reason, title="training failed", severity="error", timeout=10)

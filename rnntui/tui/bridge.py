@@ -1,68 +1,43 @@
-"""Turns the engine's callbacks (in the worker thread) into Textual messages, and carries the pause and
-stop requests back. ``post_message`` is thread-safe; ``call_from_thread`` would block the training loop."""
+"""Between the training process and the UI: its messages become Textual messages, and the pause and
+stop keys reach it. The worker thread that calls ``deliver`` only waits on a pipe; ``post_message`` is
+thread-safe (``call_from_thread`` would block the worker until the UI had handled each message)."""
 
 from __future__ import annotations
 
-import threading
-import time
+from typing import Any
 
 from textual.message_pump import MessagePump
 
-from rnntui.training.events import Event
+from rnntui.training.process import TrainingProcess
 from rnntui.tui.messages import RunEvent, StepsLogged
 
 
 class TrainingBridge:
-    """Step events are buffered and posted in batches at most every ``interval`` seconds."""
-
-    def __init__(self, target: MessagePump, interval: float = 0.2) -> None:
+    def __init__(self, target: MessagePump, process: TrainingProcess) -> None:
         self.target = target
-        self.interval = interval
-        self._buffer: list[dict] = []
-        self._last_post = 0.0
-        self._stop = threading.Event()
-        self._running = threading.Event()  # cleared while paused
-        self._running.set()
+        self.process = process
 
     # -- called from the worker thread --------------------------------------------------------------
-    def __call__(self, event: Event) -> None:
-        values = event.to_dict()
-        if event.kind == "step":
-            self._buffer.append(values)
-            if time.monotonic() - self._last_post >= self.interval:
-                self.flush()
+    def deliver(self, message: dict[str, Any]) -> None:
+        if message["event"] == "steps":  # a batch of step events (the child batches them in time)
+            self.target.post_message(StepsLogged(message["points"]))
         else:
-            self.flush()
-            self.target.post_message(RunEvent(values))
-
-    def flush(self) -> None:
-        if self._buffer:
-            points, self._buffer = self._buffer, []
-            self.target.post_message(StepsLogged(points))
-        self._last_post = time.monotonic()
-
-    def should_stop(self) -> bool:
-        """Checked by the trainer before every batch: blocks while paused."""
-        if not self._running.is_set():
-            self.flush()
-            self._running.wait()
-        return self._stop.is_set()
+            self.target.post_message(RunEvent(message))
 
     # -- called from the UI thread ---------------------------------------------------------------------
     @property
     def paused(self) -> bool:
-        return not self._running.is_set()
+        return self.process.paused
 
     @property
     def stopping(self) -> bool:
-        return self._stop.is_set()
+        return self.process.stopping
 
     def pause(self) -> None:
-        self._running.clear()
+        self.process.pause()
 
     def resume(self) -> None:
-        self._running.set()
+        self.process.resume()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._running.set()
+        self.process.stop()
