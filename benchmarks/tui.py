@@ -3,11 +3,13 @@
     RNNTUI_DATA_DIR=../shared/data python benchmarks/tui.py [--steps 60] [--rounds 3] [--presses 40]
 
 [1] The ``lstm`` preset (and ``lstm-scratch``) cut to one epoch of about ``--steps`` batches is trained
-    inside the running app (``App.run_test``: the full event loop, widgets, charts redrawn 4 times a
-    second) and by the headless CLI's code path (``experiment.train`` with the CLI's progress
-    callback), alternating, in this process. The app's figure is the tokens/s of the first half of the
-    epoch, with the dashboard on screen and no key pressed; the CLI's is its epoch's; the median ratio
-    app/CLI is printed.
+    inside the running app (``App.run_test``: the full event loop, widgets, charts redrawn as in use; the
+    app trains in its child process) and by the headless CLI's code path (``experiment.train`` with the
+    CLI's progress callback, in this process), alternating which goes first. Each figure is the
+    tokens/s of the first half of the epoch as the step events report it (the app's with the dashboard
+    on screen and no key pressed). The machine's own speed drifts by +-20% over tens of seconds, so
+    each round pairs an app run with a CLI run next to it, and the median of the rounds' ratios is
+    printed.
 [2] While each model trains in the app, a key that switches the view is pressed ``--presses`` times;
     the latency is the time from the key event's arrival (posted as the terminal driver posts it)
     until the app has switched the view and repainted the screen (``call_after_refresh``). p50 and
@@ -37,17 +39,24 @@ def tiny_epoch(preset: str, steps: int):
                           sample={"num_tokens": 20})
 
 
+def half_epoch_speed(points) -> float:
+    """tokens/s over the first half of the epoch, as the step events report it (the same for both)."""
+    half = [p for p in points if p["step"] <= p["steps_per_epoch"] // 2]
+    return half[-1]["tokens_per_s"] if half else float("nan")
+
+
 def cli_tokens_per_s(config, runs: Path) -> float:
     from rnntui.cli import Progress
 
+    points = []
     with open(os.devnull, "w") as devnull:
         progress = Progress(devnull, quiet=True)
         saved, sys.stdout = sys.stdout, devnull
         try:
-            end, experiment = train(config, runs / f"cli-{time.monotonic_ns()}", [progress])
+            train(config, runs / f"cli-{time.monotonic_ns()}", [progress, lambda e: points.append(e.to_dict())])
         finally:
             sys.stdout = saved
-    return experiment.trainer.history[-1].tokens_per_s
+    return half_epoch_speed([p for p in points if p["event"] == "step"])
 
 
 async def app_run(config, runs: Path, presses: int) -> tuple[float, list[float]]:
@@ -74,7 +83,8 @@ async def app_run(config, runs: Path, presses: int) -> tuple[float, list[float]]
         half = dashboard.history.start.get("steps_per_epoch", 2) // 2
         while app.training and len(dashboard.history.step_loss) < half:
             await asyncio.sleep(0.05)
-        quiet_speed = dashboard.history.tokens_per_s[-1] if dashboard.history.tokens_per_s else float("nan")
+        speeds = dashboard.history.tokens_per_s  # one epoch: entry i is step i + 1's
+        quiet_speed = speeds[half - 1] if len(speeds) >= half else float("nan")
         keys = ["2", "1"]
         for i in range(presses):
             if not app.training:
@@ -111,16 +121,21 @@ def main() -> None:
         for preset in ("lstm", "lstm-scratch"):
             config = tiny_epoch(preset, args.steps)
             app_speeds, cli_speeds, latencies = [], [], []
-            for _ in range(args.rounds):
+            for i in range(args.rounds):  # alternating which goes first, against drift in the machine's speed
+                if i % 2:
+                    cli_speeds.append(cli_tokens_per_s(config, runs))
                 speed, lat = asyncio.run(app_run(config, runs, args.presses))
                 app_speeds.append(speed)
                 latencies += lat
-                cli_speeds.append(cli_tokens_per_s(config, runs))
+                if not i % 2:
+                    cli_speeds.append(cli_tokens_per_s(config, runs))
             a, c = statistics.median(app_speeds), statistics.median(cli_speeds)
+            ratios = [x / y for x, y in zip(app_speeds, cli_speeds)]
             print(f"{preset}: {args.steps} steps x {args.rounds} rounds")
-            print(f"  headless CLI  {c:>10,.0f} tokens/s")
-            print(f"  inside TUI    {a:>10,.0f} tokens/s   ratio TUI/CLI {a / c:.3f} "
-                  f"(rounds {', '.join(f'{x / y:.3f}' for x, y in zip(app_speeds, cli_speeds))})")
+            print(f"  headless CLI  {c:>10,.0f} tokens/s (median)")
+            print(f"  inside TUI    {a:>10,.0f} tokens/s (median)")
+            print(f"  TUI/CLI       median of the rounds' ratios {statistics.median(ratios):.3f} "
+                  f"(rounds {', '.join(f'{r:.3f}' for r in ratios)})")
             print(f"  key press -> repaint while training: p50 {percentile(latencies, 0.5):.1f} ms, "
                   f"p95 {percentile(latencies, 0.95):.1f} ms, max {max(latencies):.1f} ms (n={len(latencies)})")
 

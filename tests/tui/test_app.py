@@ -15,6 +15,7 @@ from rnntui.tui.app import VIEWS
 from rnntui.tui.screens.help import HelpScreen, SavePresetScreen
 from rnntui.tui.widgets.charts import CompareChart
 from rnntui.tui.widgets.dashboard import Dashboard
+from rnntui.tui.widgets.keybar import KeyBar
 from rnntui.tui.widgets.runs_view import RunsView
 from tui_helpers import (
     SHARED_DATA, log_text, make_app, record_notifications, set_fields, shutdown_executor, step_lines,
@@ -246,6 +247,24 @@ async def test_help_and_view_keys(runs_dir):
             await pilot.press(key)
             assert tabs.active == vid, f"key {key} shows {tabs.active}, not {vid}"
             assert app.query_one(f"#{vid}").display
+
+
+async def test_key_bar_shows_the_keys_that_work_now_and_clicks_run_them(runs_dir):
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        bar = app.query_one(KeyBar)
+        assert {"s Start", "e Setup", "? Help", "2 Runs"} <= set(bar.key_texts())
+        assert not any("Compare" in text or "Pause" in text for text in bar.key_texts())
+        await pilot.press("2")  # the Runs table has the focus: its keys come first
+        await pilot.pause()
+        assert bar.key_texts()[:3] == ["space Select", "c Compare", "o Open"]
+        assert "? Help" in str(bar.render())  # everything still fits in 80 columns
+        await pilot.press("1")
+        await pilot.pause()
+        start, _, _ = next(span for span in bar._spans if span[2][2] == "show_view('runs')")
+        await pilot.click(KeyBar, offset=(start + 1, 0))
+        assert app.query_one("#views", TabbedContent).active == "runs"
 
 
 async def test_runs_view_lists_opens_and_compares(runs_dir):

@@ -48,7 +48,9 @@ class Chart(PlotextPlot):
         raise NotImplementedError
 
     def line(self, plt, xs: list, ys: list, label: str, marker: str = "braille") -> None:
-        xs, ys = _thin(*_finite(xs, ys), limit=max(100, 4 * self.size.width))
+        # braille draws 2 dots per column: more points than that only cost time (plotext's build is most
+        # of a redraw)
+        xs, ys = _thin(*_finite(xs, ys), limit=max(60, 2 * self.size.width))
         if xs:
             plt.plot(xs, ys, label=label, marker=marker)
 

@@ -19,7 +19,7 @@ class RunsView(Widget):
         Binding("space", "toggle_selected", "Select", id="runs.select", tooltip="mark the run for comparison"),
         Binding("c", "compare", "Compare", id="runs.compare", tooltip="overlay the marked runs' curves"),
         Binding("o,enter", "open_run", "Open", id="runs.open", tooltip="show the run's charts"),
-        Binding("R", "reload", "Reload", id="runs.reload"),
+        Binding("R", "reload", "Reload", id="runs.reload", show=False),
     ]
     DEFAULT_CSS = """
     RunsView { height: 1fr; }
