@@ -1,25 +1,27 @@
 """The TUI under load: training speed inside the app against the headless CLI, and key-press latency.
 
-    RNNTUI_DATA_DIR=../shared/data python benchmarks/tui.py [--steps 60] [--rounds 3] [--presses 40]
+    RNNTUI_DATA_DIR=../shared/data python benchmarks/tui.py [--steps 200] [--rounds 10] [--presses 12]
 
-[1] The ``lstm`` preset (and ``lstm-scratch``) cut to one epoch of about ``--steps`` batches is trained
-    inside the running app (``App.run_test``: the full event loop, widgets, charts redrawn as in use; the
-    app trains in its child process) and by the headless CLI's code path (``experiment.train`` with the
-    CLI's progress callback, in this process), alternating which goes first. Each figure is the
-    tokens/s of the first half of the epoch as the step events report it (the app's with the dashboard
-    on screen and no key pressed). The machine's own speed drifts by +-20% over tens of seconds, so
-    each round pairs an app run with a CLI run next to it, and the median of the rounds' ratios is
-    printed.
-[2] While each model trains in the app, a key that switches the view is pressed ``--presses`` times;
-    the latency is the time from the key event's arrival (posted as the terminal driver posts it)
-    until the app has switched the view and repainted the screen (``call_after_refresh``). p50 and
-    p95 are printed.
+[1] The ``lstm`` preset (and ``lstm-scratch``) cut to one epoch of ``--steps`` batches is trained inside
+    the running app (``App.run_test``: the full event loop, widgets, charts redrawn as in use; the app
+    trains in its child process) and by the headless CLI's code path (``experiment.train`` with the
+    CLI's progress callback, in this process). Each figure is tokens/s over the same window of steps
+    (from 10% of the first half of the epoch to its end, past a fresh process's warm-up), from the
+    step times the training logged; in the app the dashboard is on screen and no key is pressed then.
+    The machine's own speed drifts by +-20% over tens of seconds, so each round pairs an app run with
+    a CLI run next to it (alternating which goes first), and the median of the rounds' ratios is
+    printed with its quartiles.
+[2] In the second half of each app run, a key that switches the view (the costliest repaint: the whole
+    screen changes) is pressed ``--presses`` times, then ``x`` stops the run. The latency is the time
+    from the key event's arrival (posted as the terminal driver posts it) until the app has switched
+    the view and repainted the screen (``call_after_refresh``). p50 and p95 over all rounds are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -39,43 +41,46 @@ def tiny_epoch(preset: str, steps: int):
                           sample={"num_tokens": 20})
 
 
-def half_epoch_speed(points) -> float:
-    """tokens/s over the first half of the epoch, as the step events report it (the same for both)."""
-    half = [p for p in points if p["step"] <= p["steps_per_epoch"] // 2]
-    return half[-1]["tokens_per_s"] if half else float("nan")
+def window_speed(elapsed: list[float], tokens_per_step: int) -> float:
+    """tokens/s from the step at 10% of the first half to the half: the same window for both sides,
+    past the warm-up (a fresh process builds its oneDNN primitives in its first steps)."""
+    half = len(elapsed)
+    first = max(1, half // 10)
+    return (half - first) * tokens_per_step / (elapsed[half - 1] - elapsed[first - 1])
 
 
-def cli_tokens_per_s(config, runs: Path) -> float:
+def cli_tokens_per_s(config, runs: Path, half: int) -> float:
+    """The CLI's code path (``experiment.train`` with its progress bar), stopped after ``half`` steps."""
     from rnntui.cli import Progress
 
-    points = []
+    elapsed: list[float] = []
+
+    def record(event) -> None:
+        if event.kind == "step":
+            elapsed.append(event.elapsed_s)
+
     with open(os.devnull, "w") as devnull:
         progress = Progress(devnull, quiet=True)
         saved, sys.stdout = sys.stdout, devnull
         try:
-            train(config, runs / f"cli-{time.monotonic_ns()}", [progress, lambda e: points.append(e.to_dict())])
+            train(config, runs / f"cli-{time.monotonic_ns()}", [progress, record], lambda: len(elapsed) >= half)
         finally:
             sys.stdout = saved
-    return half_epoch_speed([p for p in points if p["event"] == "step"])
+    return window_speed(elapsed[:half], config.data.batch_size * config.data.num_steps)
 
 
-async def app_run(config, runs: Path, presses: int) -> tuple[float, list[float]]:
-    """Train ``config`` in the app; press keys while it trains; return (tokens/s, latencies in ms)."""
-    from textual import events
-    from textual.widgets import TabbedContent
-
+async def app_run(config, runs: Path, presses: int) -> tuple[float, list[float], list[float]]:
+    """Train ``config`` in the app; press keys while it trains, and after it stopped; return tokens/s and
+    the two lists of latencies (ms)."""
     from rnntui.tui.app import RnntuiApp
     from rnntui.tui.widgets.dashboard import Dashboard
 
     app = RnntuiApp(preset=config.name, device="cpu", runs_dir=runs)
-    latencies: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         app.config = config  # the measured setup (the form holds the preset's own values)
         app.action_start_training()
         dashboard = app.query_one(Dashboard)
-        tabs = app.query_one(TabbedContent)
-        loop = asyncio.get_running_loop()
         while not dashboard.history.step_loss:  # wait for the first step (model built, data loaded)
             await asyncio.sleep(0.01)
         # [1] the first half of the epoch: the dashboard on screen, no keys pressed (as a user watches)
@@ -83,26 +88,41 @@ async def app_run(config, runs: Path, presses: int) -> tuple[float, list[float]]
         half = dashboard.history.start.get("steps_per_epoch", 2) // 2
         while app.training and len(dashboard.history.step_loss) < half:
             await asyncio.sleep(0.05)
-        speeds = dashboard.history.tokens_per_s  # one epoch: entry i is step i + 1's
-        quiet_speed = speeds[half - 1] if len(speeds) >= half else float("nan")
-        keys = ["2", "1"]
-        for i in range(presses):
-            if not app.training:
-                break
-            key = keys[i % 2]
-            want = "runs" if key == "2" else "train"
-            start = time.perf_counter()
-            app.post_message(events.Key(key, key))  # as the terminal driver delivers it
-            while tabs.active != want:
-                await asyncio.sleep(0.001)
-            painted = loop.create_future()
-            app.call_after_refresh(lambda: painted.done() or painted.set_result(time.perf_counter()))
-            latencies.append((await painted - start) * 1000)
-            await asyncio.sleep(0.05)
+        assert len(dashboard.history.step_loss) >= half, "the run ended early"
+        with (app.run_dir / "metrics.jsonl").open(encoding="utf-8") as f:  # what the training process logged
+            elapsed_s = [e["elapsed_s"] for e in map(json.loads, f) if e["event"] == "step"]
+        quiet_speed = window_speed(elapsed_s[:half], config.data.batch_size * config.data.num_steps)
+        latencies = await press_view_keys(app, presses, lambda: app.training)
+        await pilot.press("x")  # stop (and save), as a user would
         while app.training:
             await asyncio.sleep(0.05)
+        idle = await press_view_keys(app, presses, lambda: True)  # the same screens, nothing training
         await pilot.press("q")
-    return quiet_speed, latencies
+    return quiet_speed, latencies, idle
+
+
+async def press_view_keys(app, presses: int, go_on) -> list[float]:
+    """Press 2 (Runs) and 1 (Train) in turn; the ms from each key's arrival to the repainted screen."""
+    from textual import events
+    from textual.widgets import TabbedContent
+
+    tabs = app.query_one(TabbedContent)
+    loop = asyncio.get_running_loop()
+    latencies = []
+    for i in range(presses):
+        if not go_on():
+            break
+        key = "2" if i % 2 == 0 else "1"
+        want = "runs" if key == "2" else "train"
+        start = time.perf_counter()
+        app.post_message(events.Key(key, key))  # as the terminal driver delivers it
+        while tabs.active != want:
+            await asyncio.sleep(0.001)
+        painted = loop.create_future()
+        app.call_after_refresh(lambda: painted.done() or painted.set_result(time.perf_counter()))
+        latencies.append((await painted - start) * 1000)
+        await asyncio.sleep(0.05)
+    return latencies
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -112,32 +132,37 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=60)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--presses", type=int, default=40)
+    parser.add_argument("--steps", type=int, default=200, help="steps of the (cut) epoch; speed is over its first half")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--presses", type=int, default=12, help="key presses per round, in the second half")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp)
         for preset in ("lstm", "lstm-scratch"):
             config = tiny_epoch(preset, args.steps)
-            app_speeds, cli_speeds, latencies = [], [], []
+            app_speeds, cli_speeds, latencies, idle = [], [], [], []
             for i in range(args.rounds):  # alternating which goes first, against drift in the machine's speed
                 if i % 2:
-                    cli_speeds.append(cli_tokens_per_s(config, runs))
-                speed, lat = asyncio.run(app_run(config, runs, args.presses))
+                    cli_speeds.append(cli_tokens_per_s(config, runs, args.steps // 2))
+                speed, lat, lat_idle = asyncio.run(app_run(config, runs, args.presses))
                 app_speeds.append(speed)
                 latencies += lat
+                idle += lat_idle
                 if not i % 2:
-                    cli_speeds.append(cli_tokens_per_s(config, runs))
+                    cli_speeds.append(cli_tokens_per_s(config, runs, args.steps // 2))
             a, c = statistics.median(app_speeds), statistics.median(cli_speeds)
             ratios = [x / y for x, y in zip(app_speeds, cli_speeds)]
             print(f"{preset}: {args.steps} steps x {args.rounds} rounds")
             print(f"  headless CLI  {c:>10,.0f} tokens/s (median)")
             print(f"  inside TUI    {a:>10,.0f} tokens/s (median)")
+            q1, _, q3 = statistics.quantiles(ratios, n=4)
             print(f"  TUI/CLI       median of the rounds' ratios {statistics.median(ratios):.3f} "
-                  f"(rounds {', '.join(f'{r:.3f}' for r in ratios)})")
+                  f"(quartiles {q1:.3f}-{q3:.3f}; "
+                  f"rounds {', '.join(f'{r:.3f}' for r in ratios)})")
             print(f"  key press -> repaint while training: p50 {percentile(latencies, 0.5):.1f} ms, "
                   f"p95 {percentile(latencies, 0.95):.1f} ms, max {max(latencies):.1f} ms (n={len(latencies)})")
+            print(f"  the same keys with nothing training:  p50 {percentile(idle, 0.5):.1f} ms, "
+                  f"p95 {percentile(idle, 0.95):.1f} ms, max {max(idle):.1f} ms (n={len(idle)})")
 
 
 if __name__ == "__main__":

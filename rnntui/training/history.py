@@ -69,10 +69,20 @@ class History:
 def load_history(path: str | Path) -> History:
     """A run's history from its metrics.jsonl; a torn last line (a crash mid-write) is skipped."""
     history = History()
-    with Path(path).open(encoding="utf-8") as f:
-        for line in f:
-            try:
-                history.add(json.loads(line))
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                continue
+    read_more(history, path, 0)
     return history
+
+
+def read_more(history: History, path: str | Path, offset: int) -> int:
+    """Add the events of ``path`` from byte ``offset`` on to ``history``; returns the offset after the
+    last complete line, where the next call for a growing file starts (metrics.jsonl is append-only)."""
+    with Path(path).open("rb") as f:
+        f.seek(offset)
+        data = f.read()
+    end = data.rfind(b"\n") + 1  # a line still being written waits for the next call
+    for line in data[:end].splitlines():
+        try:
+            history.add(json.loads(line))
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+            continue
+    return offset + end

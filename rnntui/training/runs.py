@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rnntui.config import ExperimentConfig, load_toml
 from rnntui.errors import ConfigError
-from rnntui.training.history import History, load_history
+from rnntui.training.history import History, read_more
 
 METRICS = "metrics.jsonl"
 CONFIG = "config.toml"
@@ -68,11 +68,17 @@ def best_of(history: History) -> dict[str, float]:
 
 
 def read_run(path: str | Path) -> RunSummary:
-    path = Path(path)
-    config = load_toml(path / CONFIG)
-    history = load_history(path / METRICS) if (path / METRICS).exists() else History()
-    status = history.end.get("status", "running or interrupted") if history.end else "running or interrupted"
-    return RunSummary(path, config, history, status, best_of(history))
+    return _read(Path(path))[0]
+
+
+def _read(path: Path, previous: RunSummary | None = None, offset: int = 0) -> tuple[RunSummary, int]:
+    """The run's summary, reading metrics.jsonl from ``offset`` on into ``previous``'s history if given."""
+    config = previous.config if previous is not None else load_toml(path / CONFIG)
+    history = previous.history if previous is not None else History()
+    if (path / METRICS).exists():
+        offset = read_more(history, path / METRICS, offset)
+    status = history.end.get("status", "unfinished") if history.end else "unfinished"  # running, or killed
+    return RunSummary(path, config, history, status, best_of(history)), offset
 
 
 def _stamp(path: Path) -> tuple:
@@ -86,9 +92,10 @@ def _stamp(path: Path) -> tuple:
     return tuple(stamps)
 
 
-def list_runs(directory: str | Path, cache: dict[Path, tuple[tuple, RunSummary]] | None = None) -> list[RunSummary]:
+def list_runs(directory: str | Path, cache: dict[Path, tuple] | None = None) -> list[RunSummary]:
     """Every readable run under ``directory``, newest first; unreadable folders are skipped. With a
-    ``cache`` (kept by the caller between calls), only runs whose files changed are read again."""
+    ``cache`` (kept by the caller between calls), only runs whose files changed are read again, and a
+    metrics.jsonl that only grew (a run still training) is read from where the last call stopped."""
     directory = Path(directory)
     if not directory.is_dir():
         return []
@@ -97,14 +104,17 @@ def list_runs(directory: str | Path, cache: dict[Path, tuple[tuple, RunSummary]]
         if not (path / CONFIG).is_file():
             continue
         stamp = _stamp(path)
-        if cache is not None and path in cache and cache[path][0] == stamp:
-            runs.append(cache[path][1])
+        cached = cache.get(path) if cache is not None else None
+        if cached is not None and cached[0] == stamp:
+            runs.append(cached[1])
             continue
+        grew = (cached is not None and cached[0][0] == stamp[0] and cached[0][1] is not None
+                and stamp[1] is not None and stamp[1][1] >= cached[2])
         try:
-            run = read_run(path)
+            run, offset = _read(path, cached[1], cached[2]) if grew else _read(path)
         except (ConfigError, OSError):
             continue
         if cache is not None:
-            cache[path] = (stamp, run)
+            cache[path] = (stamp, run, offset)
         runs.append(run)
     return runs

@@ -19,7 +19,7 @@ from rnntui.tui.widgets.keybar import KeyBar
 from rnntui.tui.widgets.runs_view import RunsView
 from tui_helpers import (
     SHARED_DATA, log_text, make_app, record_notifications, set_fields, shutdown_executor, step_lines,
-    tiny_setup, wait_for,
+    synthetic_events, tiny_setup, wait_for, write_run,
 )
 
 pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"no shared data in {SHARED_DATA}")
@@ -265,6 +265,36 @@ async def test_key_bar_shows_the_keys_that_work_now_and_clicks_run_them(runs_dir
         start, _, _ = next(span for span in bar._spans if span[2][2] == "show_view('runs')")
         await pilot.click(KeyBar, offset=(start + 1, 0))
         assert app.query_one("#views", TabbedContent).active == "runs"
+
+
+async def test_runs_table_keeps_its_rendered_rows_between_visits(runs_dir):
+    """Each visit used to re-render every row (a same-size Resize and the focus restyle both threw the
+    table's caches away): 40-55 ms a key press with twenty runs. The rows must still change when their
+    data, the size or the theme does."""
+    from rnntui.presets import load_preset
+
+    config = load_preset("lstm")
+    for i in range(12):
+        write_run(runs_dir, f"lstm-2026112{i % 10}-{i:06d}", config, synthetic_events(2, 5, seed=i), 1.7e9 + i)
+    app = make_app(runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        table = app.query_one("#runs-table", DataTable)
+        await pilot.press("1", "2")  # every state the table shows in (focused or not) rendered once
+        await pilot.pause()
+        rendered, count = set(table._row_render_cache.keys()), table._update_count
+        assert rendered
+        for _ in range(3):
+            await pilot.press("1", "2")
+            await pilot.pause()
+        assert table._update_count == count and set(table._row_render_cache.keys()) == rendered  # nothing new
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        assert not rendered & set(table._row_render_cache.keys())  # a theme renders every row afresh
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert table._update_count != count  # so does a new size
 
 
 async def test_runs_view_lists_opens_and_compares(runs_dir):

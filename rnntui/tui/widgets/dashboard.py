@@ -130,10 +130,10 @@ class Dashboard(Widget):
         if value:
             self.version += 1
 
-    def refresh_charts(self, everything: bool = False) -> None:
+    def refresh_charts(self, everything: bool = False, charts_too: bool = True) -> None:
         """Repaint the status line, and every other call the next chart whose data changed (all of them if
-        ``everything``): at 4 calls a second, 2 chart redraws a second, about 5% of a core, which is what
-        the UI takes from a run training beside it."""
+        ``everything``; none if not ``charts_too``): at 4 calls a second, 2 chart redraws a second, about
+        5% of a core, which is what the UI takes from a run training beside it."""
         if self.region.area == 0:  # not on screen: catch up when shown
             return
         h = self.history
@@ -145,6 +145,8 @@ class Dashboard(Widget):
         done = min(len(h.step_loss), total) / total
         width = max(self.size.width - 10, 10)
         progress.text = f"{'━' * int(width * done):{'╌'}<{width}} {100 * done:3.0f}%"
+        if not everything and not charts_too:
+            return
         self.ticks += 1
         if not everything and self.ticks % 2:
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -12,6 +13,43 @@ from textual.widgets import DataTable, Static
 
 from rnntui.training.runs import RunSummary, list_runs
 from rnntui.tui.widgets.charts import CompareChart
+
+
+class RunsTable(DataTable):
+    """A DataTable that keeps its rendered rows when the Runs view is shown again.
+
+    Each visit to the view gave DataTable a Resize (of the same size) and a style update (the table
+    gains focus), and it throws every rendered row away on both: the whole table was rendered again at
+    each key press, 40-55 ms with twenty runs on this machine. Its caches are keyed by the
+    pseudo-class state already, so they only go stale when the size changes or when the styles of a
+    state change (a theme or CSS change): that is what is checked."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._style_signatures: dict[object, tuple] = {}
+        self._rendered_size: object = None
+
+    def _on_resize(self, event: events.Resize) -> None:
+        """Showing the view again sends a Resize of the same size, which would invalidate every row."""
+        if event.size == self._rendered_size or not event.size.area:
+            event.prevent_default()  # DataTable's own handler would throw the rendered rows away
+        else:
+            self._rendered_size = event.size
+
+    def notify_style_update(self) -> None:
+        try:
+            state = self.get_pseudo_class_state()
+            signature = (self.rich_style, *(self.get_component_rich_style(name, partial=True)
+                                            for name in sorted(self.COMPONENT_CLASSES)))
+        except KeyError:  # being mounted: the component styles are not there yet
+            super().notify_style_update()
+            return
+        if self._style_signatures.get(state) == signature:
+            Widget.notify_style_update(self)  # the widget's own style caches, not DataTable's rows
+            self.refresh()
+            return
+        self._style_signatures[state] = signature
+        super().notify_style_update()
 
 
 class RunsView(Widget):
@@ -38,10 +76,11 @@ class RunsView(Widget):
         self.runs_dir = runs_dir
         self.runs: list[RunSummary] = []
         self.selected: set[str] = set()
+        self.shown: dict[str, tuple[str, ...]] = {}  # the cells on screen, per run
         self.cache: dict = {}  # runs read before, re-read only when their files change
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Static("space: mark  c: compare marked  o/enter: open  R: reload", id="runs-hint")
         yield CompareChart(id="compare-chart")
 
@@ -54,18 +93,33 @@ class RunsView(Widget):
         runs = list_runs(self.runs_dir, self.cache)
         if [id(r) for r in runs] == [id(r) for r in self.runs] and self.runs:
             return  # nothing changed on disk
-        self.runs = runs
         table = self.query_one(DataTable)
+        if [r.name for r in runs] == [r.name for r in self.runs]:  # the same runs; some grew (training)
+            columns = [c.key for c in table.ordered_columns]
+            for old, run in zip(self.runs, runs):
+                if old is not run:
+                    row = self._row(run)
+                    for column, value, shown in zip(columns, row, self.shown[run.name]):
+                        if value != shown:  # an update costs the table a relayout
+                            table.update_cell(run.name, column, value)
+                    self.shown[run.name] = row
+            self.runs = runs
+            return
+        self.runs = runs
         table.clear()
+        self.shown = {run.name: self._row(run) for run in self.runs}
         for run in self.runs:
-            head = run.headline
-            best = f"{head[0]} {head[1]:.4g}" if head else "-"
-            minutes, seconds = divmod(int(run.elapsed_s), 60)
-            table.add_row("✓" if run.name in self.selected else " ", run.name, run.config.name, run.model,
-                          f"{run.epochs_done}/{run.config.train.epochs}", best, f"{minutes}:{seconds:02d}",
-                          run.device, run.status, key=run.name)
+            table.add_row(*self.shown[run.name], key=run.name)
         if not self.runs:
             self.query_one("#runs-hint", Static).update(f"no runs yet in {self.runs_dir}")
+
+    def _row(self, run: RunSummary) -> tuple[str, ...]:
+        head = run.headline
+        best = f"{head[0]} {head[1]:.4g}" if head else "-"
+        minutes, seconds = divmod(int(run.elapsed_s), 60)
+        return ("✓" if run.name in self.selected else " ", run.name, run.config.name, run.model,
+                f"{run.epochs_done}/{run.config.train.epochs}", best, f"{minutes}:{seconds:02d}", run.device,
+                run.status)
 
     def _current(self) -> RunSummary | None:
         table = self.query_one(DataTable)
@@ -79,7 +133,9 @@ class RunsView(Widget):
             return
         self.selected ^= {run.name}
         table = self.query_one(DataTable)
-        table.update_cell(run.name, table.ordered_columns[0].key, "✓" if run.name in self.selected else " ")
+        mark = "✓" if run.name in self.selected else " "
+        table.update_cell(run.name, table.ordered_columns[0].key, mark)
+        self.shown[run.name] = (mark, *self.shown[run.name][1:])
 
     def action_compare(self) -> None:
         chosen = [r for r in self.runs if r.name in self.selected] or ([self._current()] if self._current() else [])
