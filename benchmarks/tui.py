@@ -1,6 +1,7 @@
 """The TUI under load: training speed inside the app against the headless CLI, and key-press latency.
 
     RNNTUI_DATA_DIR=../shared/data python benchmarks/tui.py [--steps 200] [--rounds 10] [--presses 12]
+                                                            [--runs-listed 20]
 
 [1] The ``lstm`` preset (and ``lstm-scratch``) cut to one epoch of ``--steps`` batches is trained inside
     the running app (``App.run_test``: the full event loop, widgets, charts redrawn as in use; the app
@@ -14,17 +15,19 @@
 [2] In the second half of each app run, a key that switches the view (the costliest repaint: the whole
     screen changes) is pressed ``--presses`` times, then ``x`` stops the run. The latency is the time
     from the key event's arrival (posted as the terminal driver posts it) until the app has switched
-    the view and repainted the screen (``call_after_refresh``). p50 and p95 over all rounds are printed.
+    the view and repainted the screen (``call_after_refresh``); the Runs view lists ``--runs-listed``
+    past runs. The same keys are pressed again once the run has stopped: the UI's own cost. p50 and
+    p95 over all rounds are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -79,8 +82,11 @@ async def app_run(config, runs: Path, presses: int) -> tuple[float, list[float],
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         app.config = config  # the measured setup (the form holds the preset's own values)
-        app.action_start_training()
         dashboard = app.query_one(Dashboard)
+        elapsed_s: list[float] = []  # the step times the training process reported, as they reach the UI
+        add_points = dashboard.add_points
+        dashboard.add_points = lambda points: (elapsed_s.extend(p["elapsed_s"] for p in points), add_points(points))
+        app.action_start_training()
         while not dashboard.history.step_loss:  # wait for the first step (model built, data loaded)
             await asyncio.sleep(0.01)
         # [1] the first half of the epoch: the dashboard on screen, no keys pressed (as a user watches)
@@ -89,8 +95,6 @@ async def app_run(config, runs: Path, presses: int) -> tuple[float, list[float],
         while app.training and len(dashboard.history.step_loss) < half:
             await asyncio.sleep(0.05)
         assert len(dashboard.history.step_loss) >= half, "the run ended early"
-        with (app.run_dir / "metrics.jsonl").open(encoding="utf-8") as f:  # what the training process logged
-            elapsed_s = [e["elapsed_s"] for e in map(json.loads, f) if e["event"] == "step"]
         quiet_speed = window_speed(elapsed_s[:half], config.data.batch_size * config.data.num_steps)
         latencies = await press_view_keys(app, presses, lambda: app.training)
         await pilot.press("x")  # stop (and save), as a user would
@@ -135,24 +139,31 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200, help="steps of the (cut) epoch; speed is over its first half")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--presses", type=int, default=12, help="key presses per round, in the second half")
+    parser.add_argument("--runs-listed", type=int, default=20, help="past runs in the app's Runs view")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        runs = Path(tmp)
+        tmp = Path(tmp)
         for preset in ("lstm", "lstm-scratch"):
             config = tiny_epoch(preset, args.steps)
+            cli_runs = tmp / f"cli-{preset}"
+            cli_tokens_per_s(config, cli_runs, args.steps // 2)  # warm-up; its run folder seeds the app's list
+            seed = next(cli_runs.iterdir())
             app_speeds, cli_speeds, latencies, idle = [], [], [], []
             for i in range(args.rounds):  # alternating which goes first, against drift in the machine's speed
                 if i % 2:
-                    cli_speeds.append(cli_tokens_per_s(config, runs, args.steps // 2))
+                    cli_speeds.append(cli_tokens_per_s(config, cli_runs, args.steps // 2))
+                runs = tmp / f"app-{preset}-{i}"  # every round's Runs view lists the same --runs-listed runs
+                for k in range(args.runs_listed):
+                    shutil.copytree(seed, runs / f"{preset}-20261127-{k:06d}")
                 speed, lat, lat_idle = asyncio.run(app_run(config, runs, args.presses))
                 app_speeds.append(speed)
                 latencies += lat
                 idle += lat_idle
                 if not i % 2:
-                    cli_speeds.append(cli_tokens_per_s(config, runs, args.steps // 2))
+                    cli_speeds.append(cli_tokens_per_s(config, cli_runs, args.steps // 2))
             a, c = statistics.median(app_speeds), statistics.median(cli_speeds)
             ratios = [x / y for x, y in zip(app_speeds, cli_speeds)]
-            print(f"{preset}: {args.steps} steps x {args.rounds} rounds")
+            print(f"{preset}: {args.steps} steps x {args.rounds} rounds, {args.runs_listed} past runs listed")
             print(f"  headless CLI  {c:>10,.0f} tokens/s (median)")
             print(f"  inside TUI    {a:>10,.0f} tokens/s (median)")
             q1, _, q3 = statistics.quantiles(ratios, n=4)
