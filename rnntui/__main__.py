@@ -2,4 +2,5 @@ import sys
 
 from rnntui.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when multiprocessing imports it in the training process
+    sys.exit(main())

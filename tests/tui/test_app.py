@@ -221,6 +221,9 @@ async def test_quit_mid_run_saves_and_leaves_no_thread(runs_dir):
     assert load_history(run / "metrics.jsonl").end["status"] == "stopped"
     await shutdown_executor()  # times out if the training thread were still running
     assert threading.active_count() == threads_before
+    from rnntui.training.process import child_processes
+
+    assert child_processes() == []  # and the training process has exited
 
 
 async def test_help_and_view_keys(runs_dir):
