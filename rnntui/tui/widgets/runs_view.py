@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from rnntui.training.runs import RunSummary, list_runs
 from rnntui.tui.widgets.charts import CompareChart
+from rnntui.tui.widgets.dashboard import StatusLine
 
 
 class RunsTable(DataTable):
@@ -28,6 +29,14 @@ class RunsTable(DataTable):
         super().__init__(*args, **kwargs)
         self._style_signatures: dict[object, tuple] = {}
         self._rendered_size: object = None
+
+    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self.action_cursor_down()  # the table has no scrollbar (see RunsView's CSS): the wheel moves the cursor
+        event.stop()
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self.action_cursor_up()
+        event.stop()
 
     def _on_resize(self, event: events.Resize) -> None:
         """Showing the view again sends a Resize of the same size, which would invalidate every row."""
@@ -61,7 +70,9 @@ class RunsView(Widget):
     ]
     DEFAULT_CSS = """
     RunsView { height: 1fr; }
-    RunsView DataTable { height: 1fr; min-height: 5; }
+    /* no scrollbar: showing it again at each visit cost 25 ms of the key press; the cursor scrolls the
+       table (keys or wheel) and the line below says where it is */
+    RunsView DataTable { height: 1fr; min-height: 5; overflow-y: hidden; }
     RunsView #runs-hint { height: 1; padding: 0 1; color: $text-muted; }
     RunsView CompareChart { height: 1fr; min-height: 8; }
     """
@@ -81,7 +92,7 @@ class RunsView(Widget):
 
     def compose(self) -> ComposeResult:
         yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
-        yield Static("space: mark  c: compare marked  o/enter: open  R: reload", id="runs-hint")
+        yield StatusLine(id="runs-hint")
         yield CompareChart(id="compare-chart")
 
     def on_mount(self) -> None:
@@ -111,7 +122,19 @@ class RunsView(Widget):
         for run in self.runs:
             table.add_row(*self.shown[run.name], key=run.name)
         if not self.runs:
-            self.query_one("#runs-hint", Static).update(f"no runs yet in {self.runs_dir}")
+            self.query_one("#runs-hint", StatusLine).text = f"no runs yet in {self.runs_dir}"
+        else:
+            self._show_position()
+
+    def _show_position(self) -> None:
+        row = self.query_one(DataTable).cursor_row
+        self.query_one("#runs-hint", StatusLine).text = (
+            f"run {min(row + 1, len(self.runs))} of {len(self.runs)}   space: mark  c: compare marked  "
+            "o/enter: open  R: reload")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.runs:
+            self._show_position()
 
     def _row(self, run: RunSummary) -> tuple[str, ...]:
         head = run.headline
