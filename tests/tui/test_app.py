@@ -299,6 +299,14 @@ async def test_runs_table_keeps_its_rendered_rows_between_visits(runs_dir):
         await pilot.pause()
         assert table._update_count != count  # so does a new size
 
+        # no scrollbar (it cost each visit a second layout pass): the cursor scrolls, the hint says where
+        hint = app.query_one("#runs-hint")
+        assert hint.text.startswith("run 1 of 12")
+        for _ in range(11):
+            await pilot.press("down")
+        await pilot.pause()
+        assert hint.text.startswith("run 12 of 12") and table.scroll_y > 0
+
 
 async def test_runs_view_lists_opens_and_compares(runs_dir):
     app = make_app(runs_dir)
