@@ -317,17 +317,11 @@ def _forecast(args: argparse.Namespace) -> int:
 
 def _runs(args: argparse.Namespace) -> int:
     from rnntui.paths import runs_dir
-    from rnntui.training.runs import list_runs, read_run
+    from rnntui.training.runs import CELL_TITLES, comparable_metric, list_runs, read_run
 
     directory = Path(args.runs_dir) if args.runs_dir else runs_dir()
     if not args.compare:
-        rows = [("run", "preset", "model", "epochs", "best held-out", "time", "device", "status")]
-        for run in list_runs(directory):
-            head = run.headline
-            minutes, seconds = divmod(int(run.elapsed_s), 60)
-            rows.append((run.name, run.config.name, run.model, f"{run.epochs_done}/{run.config.train.epochs}",
-                         f"{head[0]} {head[1]:.4g}" if head else "-", f"{minutes}:{seconds:02d}", run.device,
-                         run.status))
+        rows = [CELL_TITLES, *(run.cells() for run in list_runs(directory))]
         if len(rows) == 1:
             print(f"no runs in {directory}")
             return 0
@@ -341,8 +335,7 @@ def _runs(args: argparse.Namespace) -> int:
         if not (path / "config.toml").is_file():
             raise ConfigError(f"no run {name!r} in {directory}")
         chosen.append(read_run(path))
-    metric = args.metric or next((k for k in ("val_ppl", "val_bleu", "test_mse", "train_loss")
-                                  if all(k in r.history.metric_keys() for r in chosen)), "train_loss")
+    metric = args.metric or comparable_metric(chosen)
     series = [r.history.epoch_series(metric) for r in chosen]
     print("epoch  " + "  ".join(f"{r.name}" for r in chosen) + f"   ({metric})")
     for epoch in range(max(len(s) for s in series)):

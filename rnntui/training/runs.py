@@ -57,6 +57,24 @@ class RunSummary:
         return None
 
 
+    def cells(self) -> tuple[str, ...]:
+        """The row the Runs view and ``rnntui runs`` show: name, preset, model, epochs, best held-out
+        figure, time, device, status."""
+        head = self.headline
+        minutes, seconds = divmod(int(self.elapsed_s), 60)
+        return (self.name, self.config.name, self.model, f"{self.epochs_done}/{self.config.train.epochs}",
+                f"{head[0]} {head[1]:.4g}" if head else "-", f"{minutes}:{seconds:02d}", self.device, self.status)
+
+
+CELL_TITLES = ("run", "preset", "model", "epochs", "best held-out", "time", "device", "status")
+
+
+def comparable_metric(runs: list[RunSummary]) -> str:
+    """The per-epoch metric every one of ``runs`` has, held-out figures first."""
+    return next((k for k in ("val_ppl", "val_bleu", "test_mse", "train_ppl", "train_loss")
+                 if all(k in r.history.metric_keys() for r in runs)), "train_loss")
+
+
 def best_of(history: History) -> dict[str, float]:
     best: dict[str, float] = {}
     for event in history.epochs:
@@ -108,8 +126,8 @@ def list_runs(directory: str | Path, cache: dict[Path, tuple] | None = None) -> 
         if cached is not None and cached[0] == stamp:
             runs.append(cached[1])
             continue
-        grew = (cached is not None and cached[0][0] == stamp[0] and cached[0][1] is not None
-                and stamp[1] is not None and stamp[1][1] >= cached[2])
+        # same config, metrics.jsonl no shorter than what was read: a run that went on writing
+        grew = cached is not None and cached[0][0] == stamp[0] and stamp[1] is not None and stamp[1][1] >= cached[2]
         try:
             run, offset = _read(path, cached[1], cached[2]) if grew else _read(path)
         except (ConfigError, OSError):

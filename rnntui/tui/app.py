@@ -202,11 +202,11 @@ class RnntuiApp(App[None]):
         self.query_one(Dashboard).reset(config.name, config.train.clip)
         self.action_show_view("train")
         self.query_one("#train-switcher", ContentSwitcher).current = "dashboard"
-        self.worker = self._train(config, self.run_dir, self.bridge)
+        self.worker = self._train(self.bridge)
         self.refresh_bindings()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training", description="training")
-    def _train(self, config: ExperimentConfig, run_dir: Path, bridge: TrainingBridge):
+    def _train(self, bridge: TrainingBridge):
         """The worker thread starts the training process and relays its messages (it waits on a pipe,
         so the UI keeps the interpreter to itself: see ``rnntui.training.process``)."""
         return bridge.process.run(bridge.deliver)
@@ -221,13 +221,11 @@ class RnntuiApp(App[None]):
         else:
             self.bridge.pause()
             dashboard.state = "paused"
-        dashboard.dirty = True
 
     def action_stop_training(self) -> None:
         if self.training and self.bridge is not None:
             self.bridge.stop()
             self.query_one(Dashboard).state = "stopping"
-            self.query_one(Dashboard).dirty = True
 
     def action_save_preset(self) -> None:
         if self.config is None:
@@ -277,7 +275,6 @@ class RnntuiApp(App[None]):
             self.notify(reason, title="training failed", severity="error", timeout=10)
         elif event.state == WorkerState.CANCELLED:
             dashboard.state = "stopped"
-        dashboard.dirty = True
         self.refresh_bindings()
 
     @on(RunsView.Open)

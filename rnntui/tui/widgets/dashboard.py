@@ -46,7 +46,7 @@ class Dashboard(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.history = History()
-        self.version = 0  # bumped whenever data arrives
+        self.version = 0  # bumped whenever data arrives; the status line is redrawn every call anyway
         self.drawn: dict[str, int] = {}  # chart id -> version it shows
         self.turn = 0
         self.ticks = 0
@@ -78,7 +78,7 @@ class Dashboard(Widget):
         self.query_one("#samples", RichLog).clear()
         self.state = "starting"
         self.drawn.clear()
-        self.dirty = True
+        self.version += 1
         self.refresh_charts(everything=True)
 
     def show_history(self, history: History, title: str, clip: float) -> None:
@@ -89,13 +89,13 @@ class Dashboard(Widget):
         log = self.query_one("#samples", RichLog)
         for event in history.epochs:
             self._log_epoch(log, event)
-        self.dirty = True
+        self.version += 1
         self.refresh_charts(everything=True)
 
     def add_points(self, points: list[dict[str, Any]]) -> None:
         for point in points:
             self.history.add(point)
-        self.dirty = True
+        self.version += 1
 
     def add_event(self, event: dict[str, Any]) -> None:
         self.history.add(event)
@@ -111,7 +111,7 @@ class Dashboard(Widget):
             self.state = event["status"]
             if event.get("message"):
                 self.query_one("#samples", RichLog).write(f"{event['status']}: {event['message']}")
-        self.dirty = True
+        self.version += 1
 
     def _log_epoch(self, log: RichLog, event: dict[str, Any]) -> None:
         skip = {"event", "epoch", "epochs", "tokens_per_s", "elapsed_s", "sample", "train_loss", "val_loss"}
@@ -120,15 +120,6 @@ class Dashboard(Widget):
         log.write(f"epoch {event['epoch']}: {figures}")
         if event.get("sample"):
             log.write(f"  {event['sample']}")
-
-    @property
-    def dirty(self) -> bool:
-        return any(v < self.version for v in self.drawn.values()) or len(self.drawn) < 4
-
-    @dirty.setter
-    def dirty(self, value: bool) -> None:
-        if value:
-            self.version += 1
 
     def refresh_charts(self, everything: bool = False, charts_too: bool = True) -> None:
         """Repaint the status line, and every other call the next chart whose data changed (all of them if

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable
 
-from rnntui.training.runs import RunSummary, list_runs
+from rnntui.training.runs import CELL_TITLES, RunSummary, comparable_metric, list_runs
 from rnntui.tui.widgets.charts import CompareChart
 from rnntui.tui.widgets.dashboard import StatusLine
 
@@ -97,7 +97,7 @@ class RunsView(Widget):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("", "run", "preset", "model", "epochs", "best held-out", "time", "device", "status")
+        table.add_columns("", *CELL_TITLES)
         self.action_reload()
 
     def action_reload(self) -> None:
@@ -137,12 +137,7 @@ class RunsView(Widget):
             self._show_position()
 
     def _row(self, run: RunSummary) -> tuple[str, ...]:
-        head = run.headline
-        best = f"{head[0]} {head[1]:.4g}" if head else "-"
-        minutes, seconds = divmod(int(run.elapsed_s), 60)
-        return ("✓" if run.name in self.selected else " ", run.name, run.config.name, run.model,
-                f"{run.epochs_done}/{run.config.train.epochs}", best, f"{minutes}:{seconds:02d}", run.device,
-                run.status)
+        return ("✓" if run.name in self.selected else " ", *run.cells())
 
     def _current(self) -> RunSummary | None:
         table = self.query_one(DataTable)
@@ -164,8 +159,7 @@ class RunsView(Widget):
         chosen = [r for r in self.runs if r.name in self.selected] or ([self._current()] if self._current() else [])
         if not chosen:
             return
-        metric = next((k for k in ("val_ppl", "val_bleu", "test_mse", "train_ppl", "train_loss")
-                       if all(k in r.history.metric_keys() for r in chosen)), "train_loss")
+        metric = comparable_metric(chosen)
         series = [(f"{r.config.name} ({r.model})", r.history.epoch_series(metric)) for r in chosen]
         self.query_one(CompareChart).compare(metric, series)
 
