@@ -337,9 +337,9 @@ def _runs(args: argparse.Namespace) -> int:
         chosen.append(read_run(path))
     metric = args.metric or comparable_metric(chosen)
     series = [r.history.epoch_series(metric) for r in chosen]
-    print("epoch  " + "  ".join(f"{r.name}" for r in chosen) + f"   ({metric})")
+    widths = [max(len(r.name), 10) for r in chosen]  # a figure is at most 10 characters (.4g)
+    print("epoch  " + "  ".join(r.name.ljust(w) for r, w in zip(chosen, widths)).rstrip() + f"   ({metric})")
     for epoch in range(max(len(s) for s in series)):
-        cells = [f"{s[epoch]:.4g}".ljust(len(r.name)) if epoch < len(s) else "-".ljust(len(r.name))
-                 for s, r in zip(series, chosen)]
-        print(f"{epoch + 1:<5}  " + "  ".join(cells))
+        cells = [(f"{s[epoch]:.4g}" if epoch < len(s) else "-").ljust(w) for s, w in zip(series, widths)]
+        print((f"{epoch + 1:<5}  " + "  ".join(cells)).rstrip())
     return 0
