@@ -273,28 +273,43 @@ async def test_key_bar_shows_the_keys_that_work_now_and_clicks_run_them(runs_dir
 async def test_runs_table_keeps_its_rendered_rows_between_visits(runs_dir):
     """Each visit used to re-render every row (a same-size Resize and the focus restyle both threw the
     table's caches away): 40-55 ms a key press with twenty runs. The rows must still change when their
-    data, the size or the theme does."""
+    data, the size or the theme does, also a theme changed while the table was out of sight."""
     from rnntui.presets import load_preset
 
     config = load_preset("lstm")
     for i in range(12):
         write_run(runs_dir, f"lstm-2026112{i % 10}-{i:06d}", config, synthetic_events(2, 5, seed=i), 1.7e9 + i)
     app = make_app(runs_dir)
+
+    def cursor_background():  # of the cursor row as drawn, and as the current theme wants it
+        strip = table.render_line(1)  # line 0 is the header
+        drawn = next(seg.style.bgcolor for seg in strip if seg.text.strip())
+        return drawn, table.get_component_rich_style("datatable--cursor").bgcolor
+
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await pilot.pause()
         table = app.query_one("#runs-table", DataTable)
-        await pilot.press("1", "2")  # every state the table shows in (focused or not) rendered once
-        await pilot.pause()
         rendered, count = set(table._row_render_cache.keys()), table._update_count
         assert rendered
         for _ in range(3):
             await pilot.press("1", "2")
             await pilot.pause()
         assert table._update_count == count and set(table._row_render_cache.keys()) == rendered  # nothing new
+        drawn, wanted = cursor_background()
+        assert drawn == wanted
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await pilot.pause()
         assert not rendered & set(table._row_render_cache.keys())  # a theme renders every row afresh
+        assert cursor_background()[0] not in (None, drawn) and cursor_background()[0] == cursor_background()[1]
+        rendered = set(table._row_render_cache.keys())
+        await pilot.press("1")
+        app.theme = "nord" if app.theme != "nord" else "gruvbox"  # changed while the table is hidden
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause()
+        assert not rendered & set(table._row_render_cache.keys())
+        assert cursor_background()[0] == cursor_background()[1]
         await pilot.resize_terminal(100, 30)
         await pilot.pause()
         assert table._update_count != count  # so does a new size
@@ -306,6 +321,53 @@ async def test_runs_table_keeps_its_rendered_rows_between_visits(runs_dir):
             await pilot.press("down")
         await pilot.pause()
         assert hint.text.startswith("run 12 of 12") and table.scroll_y > 0
+
+
+async def test_runs_table_draws_what_data_table_draws():
+    """RunsTable draws one-line text cells itself (DataTable's general path was most of its first
+    render): side by side with a DataTable of the same rows, every character and style must match,
+    focused or not, with the cursor moved, the mouse over a row, for markup, styled text, numbers."""
+    from rich.text import Text
+    from textual.app import App
+
+    from rnntui.tui.widgets.runs_view import RunsTable
+
+    rows = [("✓", "lstm-20261127-000001", "lstm", "LSTM 256", "5/5", "val ppl 4.877", "1m39s", "cpu", "finished"),
+            (" ", "gru", Text("styled", style="bold red"), "[b]markup[/b]", 3.14159, 42, "", "cuda:0", "failed"),
+            (" ", "a much longer name than the others", "x", "y", None, "✓✓", "z", "w", "running")]
+
+    class Pair(App):
+        def compose(self):
+            yield DataTable(id="stock", cursor_type="row", zebra_stripes=True)
+            yield RunsTable(id="ours", cursor_type="row", zebra_stripes=True)
+
+    def drawn(table):
+        return [[(ch, seg.style) for seg in table.render_line(y) for ch in seg.text] for y in range(8)]
+
+    app = Pair()
+    async with app.run_test(size=(130, 30)) as pilot:
+        tables = list(app.query(DataTable))
+        for table in tables:
+            table.add_columns("", "run", "preset", "model", "epochs", "best", "time", "device", "status")
+            for row in rows * 2:
+                table.add_row(*row)
+        await pilot.pause()
+        for step in ("focused", "unfocused", "cursor moved", "hover"):
+            pictures = []
+            for table in tables:
+                if step == "unfocused":
+                    app.set_focus(None)
+                else:
+                    table.focus()
+                if step == "cursor moved":
+                    table.move_cursor(row=2)
+                if step == "hover":
+                    table.hover_coordinate = table.hover_coordinate.__class__(1, 3)
+                    table._show_hover_cursor = True
+                await pilot.pause()
+                pictures.append(drawn(table))
+            assert pictures[0] == pictures[1], step
+            assert any(ch == "✓" for line in pictures[1] for ch, _ in line)
 
 
 async def test_runs_view_lists_opens_and_compares(runs_dir):
@@ -327,8 +389,10 @@ async def test_runs_view_lists_opens_and_compares(runs_dir):
         row = [str(cell) for cell in table.get_row_at(0)]
         assert run.name in row and "finished" in row and "2/2" in row and "LSTM 32" in row
 
-        await pilot.press("c")
         chart = view.query_one(CompareChart)
+        assert not chart.display and view.query_one("#compare-placeholder").display  # how to compare, until c
+        await pilot.press("c")
+        assert chart.display and not view.query_one("#compare-placeholder").display
         assert chart.metric == "val_ppl"
         assert chart.series == [("lstm (LSTM 32)", dash.history.epoch_series("val_ppl"))]
 
