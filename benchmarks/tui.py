@@ -56,24 +56,28 @@ def window_speed(elapsed: list[float], tokens_per_step: int) -> float:
     return (half - first) * tokens_per_step / (elapsed[half - 1] - elapsed[first - 1])
 
 
-def cli_tokens_per_s(config, runs: Path, half: int) -> float:
-    """The CLI's code path (``experiment.train`` with its progress bar), stopped after ``half`` steps."""
+def cli_tokens_per_s(config, runs: Path) -> tuple[float, int]:
+    """The CLI's code path (``experiment.train`` with its progress bar), stopped halfway through the epoch
+    (the epoch can be shorter than asked for: the corpus has so many batches)."""
     from rnntui.cli import Progress
 
     elapsed: list[float] = []
+    half = [1 << 30]
 
     def record(event) -> None:
-        if event.kind == "step":
+        if event.kind == "start":
+            half[0] = event.steps_per_epoch // 2
+        elif event.kind == "step":
             elapsed.append(event.elapsed_s)
 
     with open(os.devnull, "w") as devnull:
         progress = Progress(devnull, quiet=True)
         saved, sys.stdout = sys.stdout, devnull
         try:
-            train(config, runs / f"cli-{time.monotonic_ns()}", [progress, record], lambda: len(elapsed) >= half)
+            train(config, runs / f"cli-{time.monotonic_ns()}", [progress, record], lambda: len(elapsed) >= half[0])
         finally:
             sys.stdout = saved
-    return window_speed(elapsed[:half], config.data.batch_size * config.data.num_steps)
+    return window_speed(elapsed[:half[0]], config.data.batch_size * config.data.num_steps), 2 * half[0]
 
 
 async def app_run(config, runs: Path, presses: int, device: str) -> tuple[float, tuple, tuple]:
@@ -180,13 +184,13 @@ def main() -> None:
         for preset in ("lstm", "lstm-scratch"):
             config = tiny_epoch(preset, args.steps, args.device)
             cli_runs = tmp / f"cli-{preset}"
-            cli_tokens_per_s(config, cli_runs, args.steps // 2)  # warm-up; its run folder seeds the app's list
+            _, steps = cli_tokens_per_s(config, cli_runs)  # warm-up; its run folder seeds the app's list
             seed = next(cli_runs.iterdir())
             app_speeds, cli_speeds = [], []
             phases = {"while training": [], "nothing training": []}  # per round: (frame ms, callback ms) lists
             for i in range(args.rounds):  # alternating which goes first, against drift in the machine's speed
                 if i % 2:
-                    cli_speeds.append(cli_tokens_per_s(config, cli_runs, args.steps // 2))
+                    cli_speeds.append(cli_tokens_per_s(config, cli_runs)[0])
                 runs = tmp / f"app-{preset}-{i}"  # every round's Runs view lists the same --runs-listed runs
                 for k in range(args.runs_listed):
                     shutil.copytree(seed, runs / f"{preset}-20261127-{k:06d}")
@@ -195,10 +199,10 @@ def main() -> None:
                 phases["while training"].append(training)
                 phases["nothing training"].append(idle)
                 if not i % 2:
-                    cli_speeds.append(cli_tokens_per_s(config, cli_runs, args.steps // 2))
+                    cli_speeds.append(cli_tokens_per_s(config, cli_runs)[0])
             a, c = statistics.median(app_speeds), statistics.median(cli_speeds)
             ratios = [x / y for x, y in zip(app_speeds, cli_speeds)]
-            print(f"{preset}: {args.steps} steps x {args.rounds} rounds on {args.device}, "
+            print(f"{preset}: an epoch of {steps} steps (speed over its first half) x {args.rounds} rounds on {args.device}, "
                   f"{args.runs_listed} past runs listed")
             print(f"  headless CLI  {c:>10,.0f} tokens/s (median)")
             print(f"  inside TUI    {a:>10,.0f} tokens/s (median)")

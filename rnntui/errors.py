@@ -28,7 +28,7 @@ def describe(error: BaseException) -> str:
     if isinstance(error, RnntuiError):
         return str(error)
     text = str(error)
-    first = text.splitlines()[0] if text else ""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")  # the first with words
     if isinstance(error, MemoryError) or "out of memory" in text.lower():
         return f"out of memory: {first or 'MemoryError'}; try a smaller batch"
     if isinstance(error, KeyboardInterrupt):

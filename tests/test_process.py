@@ -8,6 +8,7 @@ import time
 import pytest
 
 from conftest import tiny_config
+from rnntui.errors import describe
 from rnntui.training.checkpoint import load_checkpoint
 from rnntui.training.events import EpochEnded, FitStarted, StepEnded
 from rnntui.training.history import load_history
@@ -113,3 +114,17 @@ def test_a_child_that_dies_is_reported(workdir):
     with pytest.raises(TrainingFailed, match="ended without a result"):
         process.run(deliver)
     assert child_processes() == []
+
+
+@pytest.mark.parametrize("error,line", [
+    (RuntimeError("\n        An attempt has been made to start a new process\n        more text"),
+     "RuntimeError: An attempt has been made to start a new process"),
+    (ValueError(""), "ValueError"),
+    (MemoryError(), "out of memory: MemoryError; try a smaller batch"),
+    (RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+     "out of memory: CUDA out of memory. Tried to allocate 2.00 GiB; try a smaller batch"),
+])
+def test_describe_gives_one_line_with_words(error, line):
+    """A run's failure reaches the app as one line: the first line that says something (multiprocessing's
+    errors begin with a blank line, which once showed as a bare 'RuntimeError')."""
+    assert describe(error) == line

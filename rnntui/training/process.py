@@ -147,7 +147,7 @@ class TrainingProcess:
     """One run of ``experiment.train`` in a child process. Not reusable: one instance, one run."""
 
     def __init__(self, config: ExperimentConfig, run_dir: str | Path, data_dir: str | Path | None = None, *,
-                 interval: float = 0.1, nice: int = 0) -> None:
+                 interval: float = 0.25, nice: int = 0) -> None:
         ctx = _context()
         with _stderr_with_a_file_descriptor():  # semaphores start multiprocessing's resource tracker
             self._stop, self._running = ctx.Event(), ctx.Event()

@@ -121,7 +121,7 @@ class RnntuiApp(App[None]):
 
     def on_mount(self) -> None:
         self.dashboard = self.query_one(Dashboard)
-        self.set_interval(0.25, self._refresh_charts)  # charts redraw at most 4 times a second
+        self.set_interval(0.5, self._refresh_charts)  # status line and one chart, twice a second
         self.call_after_refresh(self._freeze_startup_objects)
 
     def _freeze_startup_objects(self) -> None:
