@@ -17,4 +17,4 @@ timeout 120 $py -m rnntui train --preset lstm --device cuda --epochs 10 --out "$
 echo "== benchmarks/throughput.py --device cuda"
 timeout 120 $py benchmarks/throughput.py --device cuda --rounds 3 --steps 60 2>&1 | tail -n 16
 echo "== benchmarks/tui.py --device cuda"
-timeout 200 $py benchmarks/tui.py --device cuda --rounds 4 --steps 130 --presses 8 2>&1
+timeout 240 $py benchmarks/tui.py --device cuda --rounds 4 --steps 600 --presses 8 2>&1

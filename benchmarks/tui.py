@@ -1,18 +1,19 @@
 """The TUI under load: training speed inside the app against the headless CLI, and key-press latency.
 
     RNNTUI_DATA_DIR=../shared/data python benchmarks/tui.py [--steps 200] [--rounds 10] [--presses 12]
-                                                            [--runs-listed 20] [--device cpu]
+                            [--runs-listed 20] [--device cpu] [--presets lstm lstm-scratch]
 
-[1] The ``lstm`` preset (and ``lstm-scratch``) cut to one epoch of ``--steps`` batches is trained inside
-    the running app (``App.run_test``: the full event loop, widgets, charts redrawn as in use; the app
-    trains in its child process) and by the headless CLI's code path (``experiment.train`` with the
-    CLI's progress callback, in this process). Each figure is tokens/s over the same window of steps
-    (from 10% of the first half of the epoch to its end, past a fresh process's warm-up), from the
-    step times the training logged; in the app the dashboard is on screen and no key is pressed then.
-    The machine's own speed drifts by +-20% over tens of seconds, so each round pairs an app run with
-    a CLI run next to it (alternating which goes first), and the median of the rounds' ratios is
-    printed with its quartiles.
-[2] In the second half of each app run, a key that switches the view (the costliest repaint: the whole
+[1] The ``lstm`` preset (and ``lstm-scratch``), on the whole Time Machine, for as many epochs as make
+    twice ``--steps`` steps, is trained inside the running app (``App.run_test``: the full event loop,
+    widgets, charts redrawn as in use; the app trains in its child process) and by the headless CLI's
+    code path (``experiment.train`` with the CLI's progress callback, in this process, stopped after
+    ``--steps`` steps; a fresh ``rnntui train`` process was measured as fast). Each figure is tokens/s
+    over the same window of steps (from 10% of ``--steps`` to ``--steps``, past a fresh process's
+    warm-up; an epoch's validation inside it counts on both sides), from the step times the training
+    logged; in the app the dashboard is on screen and no key is pressed then. The machine's own speed
+    drifts by +-20% within seconds, so each round pairs an app run with a CLI run next to it
+    (alternating which goes first), and the median of the rounds' ratios is printed with quartiles.
+[2] After the measured steps of each app run, a key that switches the view (the costliest repaint: the whole
     screen changes) is pressed ``--presses`` times, then ``x`` stops the run. The latency is the time
     from the key event's arrival (posted as the terminal driver posts it) to the first frame the app
     puts out that shows the new view, including the frame's encoding into terminal codes (Textual
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import statistics
 import sys
@@ -40,33 +42,29 @@ from rnntui.presets import load_preset
 from rnntui.training.experiment import train
 
 
-def tiny_epoch(preset: str, steps: int, device: str = "cpu"):
-    config = load_preset(preset)
-    d = config.data
-    tokens = int((steps * d.batch_size * d.num_steps + 2) / (1 - d.val_fraction)) + d.num_steps
-    return config.replace(data={"max_tokens": tokens}, train={"epochs": 1, "device": device},
-                          sample={"num_tokens": 20})
+def bench_config(preset: str, device: str = "cpu", epochs: int = 1):
+    return load_preset(preset).replace(train={"epochs": epochs, "device": device}, sample={"num_tokens": 20})
 
 
 def window_speed(elapsed: list[float], tokens_per_step: int) -> float:
-    """tokens/s from the step at 10% of the first half to the half: the same window for both sides,
-    past the warm-up (a fresh process builds its oneDNN primitives in its first steps)."""
-    half = len(elapsed)
-    first = max(1, half // 10)
-    return (half - first) * tokens_per_step / (elapsed[half - 1] - elapsed[first - 1])
+    """tokens/s from the step at 10% of the window to its end: the same window for both sides, past the
+    warm-up (a fresh process builds its oneDNN primitives in its first steps)."""
+    end = len(elapsed)
+    first = max(1, end // 10)
+    return (end - first) * tokens_per_step / (elapsed[end - 1] - elapsed[first - 1])
 
 
-def cli_tokens_per_s(config, runs: Path) -> tuple[float, int]:
-    """The CLI's code path (``experiment.train`` with its progress bar), stopped halfway through the epoch
-    (the epoch can be shorter than asked for: the corpus has so many batches)."""
+def cli_tokens_per_s(config, runs: Path, steps: int) -> tuple[float, int]:
+    """The CLI's code path (``experiment.train`` with its progress bar), stopped after ``steps`` steps;
+    tokens/s over the window, and the steps in an epoch."""
     from rnntui.cli import Progress
 
     elapsed: list[float] = []
-    half = [1 << 30]
+    per_epoch = [0]
 
     def record(event) -> None:
         if event.kind == "start":
-            half[0] = event.steps_per_epoch // 2
+            per_epoch[0] = event.steps_per_epoch
         elif event.kind == "step":
             elapsed.append(event.elapsed_s)
 
@@ -74,13 +72,13 @@ def cli_tokens_per_s(config, runs: Path) -> tuple[float, int]:
         progress = Progress(devnull, quiet=True)
         saved, sys.stdout = sys.stdout, devnull
         try:
-            train(config, runs / f"cli-{time.monotonic_ns()}", [progress, record], lambda: len(elapsed) >= half[0])
+            train(config, runs / f"cli-{time.monotonic_ns()}", [progress, record], lambda: len(elapsed) >= steps)
         finally:
             sys.stdout = saved
-    return window_speed(elapsed[:half[0]], config.data.batch_size * config.data.num_steps), 2 * half[0]
+    return window_speed(elapsed[:steps], config.data.batch_size * config.data.num_steps), per_epoch[0]
 
 
-async def app_run(config, runs: Path, presses: int, device: str) -> tuple[float, tuple, tuple]:
+async def app_run(config, runs: Path, steps: int, presses: int, device: str) -> tuple[float, tuple, tuple]:
     """Train ``config`` in the app; press keys while it trains, and after it stopped; return tokens/s and,
     for each of the two phases, the latencies (ms) as ``press_view_keys`` returns them."""
     from rnntui.tui.app import RnntuiApp
@@ -97,13 +95,12 @@ async def app_run(config, runs: Path, presses: int, device: str) -> tuple[float,
         app.action_start_training()
         while not dashboard.history.step_loss:  # wait for the first step (model built, data loaded)
             await asyncio.sleep(0.01)
-        # [1] the first half of the epoch: the dashboard on screen, no keys pressed (as a user watches)
-        # [2] then the keys, until the epoch ends
-        half = dashboard.history.start.get("steps_per_epoch", 2) // 2
-        while app.training and len(dashboard.history.step_loss) < half:
+        # [1] the first ``steps`` steps: the dashboard on screen, no keys pressed (as a user watches)
+        # [2] then the keys, until the run ends
+        while app.training and len(dashboard.history.step_loss) < steps:
             await asyncio.sleep(0.05)
-        assert len(dashboard.history.step_loss) >= half, "the run ended early"
-        quiet_speed = window_speed(elapsed_s[:half], config.data.batch_size * config.data.num_steps)
+        assert len(dashboard.history.step_loss) >= steps, "the run ended early"
+        quiet_speed = window_speed(elapsed_s[:steps], config.data.batch_size * config.data.num_steps)
         latencies = await press_view_keys(app, presses, lambda: app.training)
         await pilot.press("x")  # stop (and save), as a user would
         while app.training:
@@ -173,40 +170,44 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200, help="steps of the (cut) epoch; speed is over its first half")
+    parser.add_argument("--steps", type=int, default=200, help="the steps whose speed is measured; as many again for keys")
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--presses", type=int, default=12, help="key presses per round, in the second half")
+    parser.add_argument("--presses", type=int, default=12, help="key presses per round, after the measured steps")
     parser.add_argument("--runs-listed", type=int, default=20, help="past runs in the app's Runs view")
     parser.add_argument("--device", default="cpu", help="where both sides train: cpu (default), cuda, ...")
+    parser.add_argument("--presets", nargs="+", default=["lstm", "lstm-scratch"], help="torch.nn and scratch LSTM")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        for preset in ("lstm", "lstm-scratch"):
-            config = tiny_epoch(preset, args.steps, args.device)
+        for preset in args.presets:
             cli_runs = tmp / f"cli-{preset}"
-            _, steps = cli_tokens_per_s(config, cli_runs)  # warm-up; its run folder seeds the app's list
+            # a warm-up, which tells the steps in an epoch; its run folder seeds the app's Runs list
+            _, per_epoch = cli_tokens_per_s(bench_config(preset, args.device), cli_runs, 20)
+            epochs = math.ceil(2 * args.steps / per_epoch)  # the measured steps, then as many for the keys
+            config = bench_config(preset, args.device, epochs)
             seed = next(cli_runs.iterdir())
             app_speeds, cli_speeds = [], []
             phases = {"while training": [], "nothing training": []}  # per round: (frame ms, callback ms) lists
             for i in range(args.rounds):  # alternating which goes first, against drift in the machine's speed
                 if i % 2:
-                    cli_speeds.append(cli_tokens_per_s(config, cli_runs)[0])
+                    cli_speeds.append(cli_tokens_per_s(config, cli_runs, args.steps)[0])
                 runs = tmp / f"app-{preset}-{i}"  # every round's Runs view lists the same --runs-listed runs
                 for k in range(args.runs_listed):
                     shutil.copytree(seed, runs / f"{preset}-20261127-{k:06d}")
-                speed, training, idle = asyncio.run(app_run(config, runs, args.presses, args.device))
+                speed, training, idle = asyncio.run(app_run(config, runs, args.steps, args.presses, args.device))
                 app_speeds.append(speed)
                 phases["while training"].append(training)
                 phases["nothing training"].append(idle)
                 if not i % 2:
-                    cli_speeds.append(cli_tokens_per_s(config, cli_runs)[0])
+                    cli_speeds.append(cli_tokens_per_s(config, cli_runs, args.steps)[0])
             a, c = statistics.median(app_speeds), statistics.median(cli_speeds)
             ratios = [x / y for x, y in zip(app_speeds, cli_speeds)]
-            print(f"{preset}: an epoch of {steps} steps (speed over its first half) x {args.rounds} rounds on {args.device}, "
+            print(f"{preset}: tokens/s over steps {args.steps // 10}-{args.steps} of {epochs} epochs of {per_epoch} steps, "
+                  f"x {args.rounds} rounds on {args.device}, "
                   f"{args.runs_listed} past runs listed")
             print(f"  headless CLI  {c:>10,.0f} tokens/s (median)")
             print(f"  inside TUI    {a:>10,.0f} tokens/s (median)")
-            q1, _, q3 = statistics.quantiles(ratios, n=4)
+            q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
             print(f"  TUI/CLI       median of the rounds' ratios {statistics.median(ratios):.3f} "
                   f"(quartiles {q1:.3f}-{q3:.3f}; "
                   f"rounds {', '.join(f'{r:.3f}' for r in ratios)})")

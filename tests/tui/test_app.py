@@ -323,6 +323,52 @@ async def test_runs_table_keeps_its_rendered_rows_between_visits(runs_dir):
         assert hint.text.startswith("run 12 of 12") and table.scroll_y > 0
 
 
+@pytest.mark.parametrize("device,interval", [("cpu", 1.0), ("cuda:0", 0.5)])
+async def test_dashboard_paces_its_frames_and_redraws_only_changed_charts(runs_dir, device, interval):
+    """One chart per frame, twice a second, once a second while a run trains on the CPU (the frames took
+    ~10% of an oneDNN LSTM's speed at twice a second); the per-epoch chart waits for a new epoch; every
+    chart catches up with the complete history."""
+    app = make_app(runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_show_view("train")
+        app.query_one("#train-switcher").current = "dashboard"
+        await pilot.pause()
+        dash = app.query_one(Dashboard)
+        dash.reset("paced", 1.0)
+        events = synthetic_events(2, 10, device=device)
+        dash.add_event(events[0])
+        drawn = []
+        for chart in dash._charts:
+            chart.show = lambda h, chart=chart, show=chart.show: (drawn.append(chart.id), show(h))
+        dash.add_points(events[1:6])  # 5 steps of epoch 1
+        dash.last_frame = 0.0
+        dash.refresh_charts()
+        assert len(drawn) == 1
+        dash.refresh_charts()  # too soon: nothing at all, not even the status line
+        dash.last_frame -= interval - 0.1
+        dash.refresh_charts()
+        assert len(drawn) == 1
+        dash.last_frame -= 0.1
+        dash.refresh_charts()
+        assert len(drawn) == 2
+        for _ in range(6):  # each chart once for the new run, then nothing: no new data
+            dash.last_frame = 0.0
+            dash.refresh_charts()
+        assert sorted(drawn) == ["grad-chart", "loss-chart", "metric-chart", "speed-chart"]
+        dash.add_points(events[6:8])  # steps, no epoch: the per-epoch chart is not drawn again
+        for _ in range(4):
+            dash.last_frame = 0.0
+            dash.refresh_charts()
+        assert drawn.count("metric-chart") == 1 and len(drawn) == 7
+        for event in events[8:]:
+            (dash.add_points([event]) if event["event"] == "step" else dash.add_event(event))
+        for _ in range(4):
+            dash.last_frame = 0.0
+            dash.refresh_charts()
+        assert drawn.count("metric-chart") == 2
+        assert all(dash.drawn[c.id] == (dash.version, c.data_key(dash.history)) for c in dash._charts)
+
+
 async def test_runs_table_draws_what_data_table_draws():
     """RunsTable draws one-line text cells itself (DataTable's general path was most of its first
     render): side by side with a DataTable of the same rows, every character and style must match,

@@ -47,6 +47,10 @@ class Chart(PlotextPlot):
     def draw(self, plt, history: History) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def data_key(self, h: History) -> tuple:
+        """What the chart draws from, in brief: it is drawn again only when this changes."""
+        return len(h.step_loss), len(h.epochs)
+
     def line(self, plt, xs: list, ys: list, label: str, marker: str = "braille") -> None:
         # braille draws 2 dots per column: more points than that only cost time (plotext's build is most
         # of a redraw)
@@ -72,6 +76,9 @@ class LossChart(Chart):
 
 class MetricChart(Chart):
     """Per epoch: train and validation perplexity (LM), held-out BLEU (seq2seq) or test MSE (sine)."""
+
+    def data_key(self, h: History) -> tuple:
+        return (len(h.epochs),)  # nothing new until an epoch ends
 
     def draw(self, plt, h: History) -> None:
         keys = h.metric_keys()
