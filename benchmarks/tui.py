@@ -5,9 +5,10 @@
 
 [1] The ``lstm`` preset (and ``lstm-scratch``), on the whole Time Machine, for as many epochs as make
     twice ``--steps`` steps, is trained inside the running app (``App.run_test``: the full event loop,
-    widgets, charts redrawn as in use; the app trains in its child process) and by the headless CLI's
-    code path (``experiment.train`` with the CLI's progress callback, in this process, stopped after
-    ``--steps`` steps; a fresh ``rnntui train`` process was measured as fast). Each figure is tokens/s
+    widgets, charts redrawn as in use; the app trains in its child process) and by the headless CLI as
+    a user runs it (a fresh ``rnntui train --quiet`` process each round, for the epochs that hold
+    ``--steps`` steps: a process kept warm from round to round had its kernels loaded and, on a GPU,
+    its CUDA context made, which a run in the app's fresh child has not). Each figure is tokens/s
     over the same window of steps (from 10% of ``--steps`` to ``--steps``, past a fresh process's
     warm-up; an epoch's validation inside it counts on both sides), from the step times the training
     logged; in the app the dashboard is on screen and no key is pressed then. The machine's own speed
@@ -29,8 +30,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
-import os
+import subprocess
 import statistics
 import sys
 import shutil
@@ -38,8 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from rnntui.config import to_toml
 from rnntui.presets import load_preset
-from rnntui.training.experiment import train
 
 
 def bench_config(preset: str, device: str = "cpu", epochs: int = 1):
@@ -55,27 +57,19 @@ def window_speed(elapsed: list[float], tokens_per_step: int) -> float:
 
 
 def cli_tokens_per_s(config, runs: Path, steps: int) -> tuple[float, int]:
-    """The CLI's code path (``experiment.train`` with its progress bar), stopped after ``steps`` steps;
-    tokens/s over the window, and the steps in an epoch."""
-    from rnntui.cli import Progress
-
-    elapsed: list[float] = []
-    per_epoch = [0]
-
-    def record(event) -> None:
-        if event.kind == "start":
-            per_epoch[0] = event.steps_per_epoch
-        elif event.kind == "step":
-            elapsed.append(event.elapsed_s)
-
-    with open(os.devnull, "w") as devnull:
-        progress = Progress(devnull, quiet=True)
-        saved, sys.stdout = sys.stdout, devnull
-        try:
-            train(config, runs / f"cli-{time.monotonic_ns()}", [progress, record], lambda: len(elapsed) >= steps)
-        finally:
-            sys.stdout = saved
-    return window_speed(elapsed[:steps], config.data.batch_size * config.data.num_steps), per_epoch[0]
+    """The headless CLI as a user runs it: a fresh ``rnntui train`` process (a warm one would start with
+    its kernels loaded and, on a GPU, its CUDA context made), for the epochs that hold ``steps`` steps.
+    Returns tokens/s over the window, from the step times in its metrics.jsonl, and the steps in an epoch."""
+    out = runs / f"cli-{time.monotonic_ns()}"
+    runs.mkdir(parents=True, exist_ok=True)
+    toml = runs / "bench.toml"
+    toml.write_text(to_toml(config), encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "rnntui", "train", "--config", str(toml), "--out", str(out), "--quiet"],
+                   check=True, stdout=subprocess.DEVNULL)
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    elapsed = [e["elapsed_s"] for e in lines if e["event"] == "step"]
+    per_epoch = next(e["steps_per_epoch"] for e in lines if e["event"] == "start")
+    return window_speed(elapsed[:steps], config.data.batch_size * config.data.num_steps), per_epoch
 
 
 async def app_run(config, runs: Path, steps: int, presses: int, device: str) -> tuple[float, tuple, tuple]:
@@ -185,12 +179,13 @@ def main() -> None:
             _, per_epoch = cli_tokens_per_s(bench_config(preset, args.device), cli_runs, 20)
             epochs = math.ceil(2 * args.steps / per_epoch)  # the measured steps, then as many for the keys
             config = bench_config(preset, args.device, epochs)
-            seed = next(cli_runs.iterdir())
+            cli_config = bench_config(preset, args.device, math.ceil(args.steps / per_epoch))
+            seed = next(path for path in cli_runs.iterdir() if path.is_dir())
             app_speeds, cli_speeds = [], []
             phases = {"while training": [], "nothing training": []}  # per round: (frame ms, callback ms) lists
             for i in range(args.rounds):  # alternating which goes first, against drift in the machine's speed
                 if i % 2:
-                    cli_speeds.append(cli_tokens_per_s(config, cli_runs, args.steps)[0])
+                    cli_speeds.append(cli_tokens_per_s(cli_config, cli_runs, args.steps)[0])
                 runs = tmp / f"app-{preset}-{i}"  # every round's Runs view lists the same --runs-listed runs
                 for k in range(args.runs_listed):
                     shutil.copytree(seed, runs / f"{preset}-20261127-{k:06d}")
@@ -199,7 +194,7 @@ def main() -> None:
                 phases["while training"].append(training)
                 phases["nothing training"].append(idle)
                 if not i % 2:
-                    cli_speeds.append(cli_tokens_per_s(config, cli_runs, args.steps)[0])
+                    cli_speeds.append(cli_tokens_per_s(cli_config, cli_runs, args.steps)[0])
             a, c = statistics.median(app_speeds), statistics.median(cli_speeds)
             ratios = [x / y for x, y in zip(app_speeds, cli_speeds)]
             print(f"{preset}: tokens/s over steps {args.steps // 10}-{args.steps} of {epochs} epochs of {per_epoch} steps, "
