@@ -200,6 +200,7 @@ class RnntuiApp(App[None]):
         self.bridge = TrainingBridge(self, TrainingProcess(config, self.run_dir, self.data_dir,
                                                                 nice=TRAINING_NICENESS))
         self.query_one(Dashboard).reset(config.name, config.train.clip)
+        self.query_one(RunsView).set_live(self.run_dir)
         self.action_show_view("train")
         self.query_one("#train-switcher", ContentSwitcher).current = "dashboard"
         self.worker = self._train(self.bridge)
@@ -264,6 +265,8 @@ class RnntuiApp(App[None]):
         if event.worker is not self.worker:
             return
         dashboard = self.query_one(Dashboard)
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self.query_one(RunsView).set_live(None)
         if event.state == WorkerState.SUCCESS:
             end = event.worker.result
             dashboard.state = end.status

@@ -66,6 +66,11 @@ async def test_start_pause_resume_stop(runs_dir):
                        what="the first epoch's sample")
         assert dash.state == "running"
         assert "epoch " in dash.status_line()
+        await pilot.press("2")  # the Runs view lists this run as running (on disk it is unfinished)
+        await pilot.pause()
+        table = app.query_one("#runs-table", DataTable)
+        assert str(table.get_row_at(0)[-1]) == "running" and app.run_dir.name in map(str, table.get_row_at(0))
+        await pilot.press("1")
         samples = dash.query_one("#samples", RichLog)
         assert dash.history.epochs[0]["sample"] in log_text(samples)
         # the samples wrap to their panel (none cut off at its right edge)
@@ -96,6 +101,9 @@ async def test_start_pause_resume_stop(runs_dir):
         # every step reached the charts: none dropped, none doubled
         assert len(dash.history.step_loss) == step_lines(run)
         assert dash.history.step_loss == load_history(run / "metrics.jsonl").step_loss
+        await pilot.press("2")
+        await pilot.pause()
+        assert str(app.query_one("#runs-table", DataTable).get_row_at(0)[-1]) == "stopped"
 
 
 async def test_invalid_hyperparameters_block_start(runs_dir):
@@ -367,6 +375,32 @@ async def test_dashboard_paces_its_frames_and_redraws_only_changed_charts(runs_d
             dash.refresh_charts()
         assert drawn.count("metric-chart") == 2
         assert all(dash.drawn[c.id] == (dash.version, c.data_key(dash.history)) for c in dash._charts)
+
+
+async def test_the_run_being_trained_is_listed_as_running_until_it_ends(runs_dir):
+    """On disk a run without its end is 'unfinished' (running, or killed); the app knows which it trains."""
+    from rnntui.presets import load_preset
+
+    config = load_preset("lstm")
+    events = [e for e in synthetic_events(2, 5) if e["event"] != "end"]
+    live = write_run(runs_dir, "lstm-20261127-000001", config, events, 1.7e9)
+    write_run(runs_dir, "lstm-20261127-000000", config, events, 1.6e9)
+    app = make_app(runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        view, table = app.query_one(RunsView), app.query_one("#runs-table", DataTable)
+
+        def statuses():
+            return [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+
+        assert statuses() == ["unfinished", "unfinished"]
+        view.set_live(live)
+        await pilot.pause()
+        assert statuses() == ["running", "unfinished"]
+        view.set_live(None)  # it ended without a word on disk (killed): unfinished again
+        await pilot.pause()
+        assert statuses() == ["unfinished", "unfinished"]
 
 
 async def test_runs_table_draws_what_data_table_draws():

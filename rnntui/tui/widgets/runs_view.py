@@ -129,6 +129,7 @@ class RunsView(Widget):
         self.selected: set[str] = set()
         self.shown: dict[str, tuple[str, ...]] = {}  # the cells on screen, per run
         self.cache: dict = {}  # runs read before, re-read only when their files change
+        self.live: Path | None = None  # the run this app is training: "running", not "unfinished"
 
     def compose(self) -> ComposeResult:
         yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -148,14 +149,9 @@ class RunsView(Widget):
             return  # nothing changed on disk
         table = self.query_one(DataTable)
         if [r.name for r in runs] == [r.name for r in self.runs]:  # the same runs; some grew (training)
-            columns = [c.key for c in table.ordered_columns]
             for old, run in zip(self.runs, runs):
                 if old is not run:
-                    row = self._row(run)
-                    for column, value, shown in zip(columns, row, self.shown[run.name]):
-                        if value != shown:  # an update costs the table a relayout
-                            table.update_cell(run.name, column, value)
-                    self.shown[run.name] = row
+                    self._update_row(run)
             self.runs = runs
             return
         self.runs = runs
@@ -178,8 +174,27 @@ class RunsView(Widget):
         if self.runs:
             self._show_position()
 
+    def set_live(self, run_dir: Path | None) -> None:
+        """The run this app is training now (None when it ends): its row says so."""
+        was, self.live = self.live, run_dir
+        for run in self.runs:
+            if run.path in (was, run_dir):
+                self._update_row(run)
+
+    def _update_row(self, run: RunSummary) -> None:
+        """Only the cells that changed: each update costs the table a relayout and a fresh render."""
+        table = self.query_one(DataTable)
+        row = self._row(run)
+        for column, value, shown in zip([c.key for c in table.ordered_columns], row, self.shown[run.name]):
+            if value != shown:
+                table.update_cell(run.name, column, value)
+        self.shown[run.name] = row
+
     def _row(self, run: RunSummary) -> tuple[str, ...]:
-        return ("✓" if run.name in self.selected else " ", *run.cells())
+        cells = run.cells()
+        if self.live is not None and run.path == self.live and run.status == "unfinished":
+            cells = (*cells[:-1], "running")
+        return ("✓" if run.name in self.selected else " ", *cells)
 
     def _current(self) -> RunSummary | None:
         table = self.query_one(DataTable)
@@ -192,10 +207,7 @@ class RunsView(Widget):
         if run is None:
             return
         self.selected ^= {run.name}
-        table = self.query_one(DataTable)
-        mark = "✓" if run.name in self.selected else " "
-        table.update_cell(run.name, table.ordered_columns[0].key, mark)
-        self.shown[run.name] = (mark, *self.shown[run.name][1:])
+        self._update_row(run)
 
     def action_compare(self) -> None:
         chosen = [r for r in self.runs if r.name in self.selected] or ([self._current()] if self._current() else [])
