@@ -130,7 +130,7 @@ class Dashboard(Widget):
         A chart frame costs 15-20 ms of a core here (plotext's build, its ANSI text decoded, the lines
         drawn), and on the CPU that time is taken from the run's own threads, which wait for each other:
         at two frames a second the oneDNN LSTM trained about 10% slower than with the charts out of
-        sight. Status-only frames in between cost as much again per frame as they save, so there are none."""
+        sight. A status-only frame in between would cost ~5 ms more each time, so there are none."""
         if self.region.area == 0:  # not on screen: catch up when shown
             return
         h = self.history
