@@ -41,3 +41,25 @@ def test_a_growing_metrics_file_is_read_from_where_the_last_read_stopped(tmp_pat
     metrics.write_text(start + _step(7), encoding="utf-8")  # rewritten (shorter): read again from the start
     [third] = list_runs(tmp_path, cache)
     assert third.history.step_loss == [2.93]
+
+
+def test_the_smoothed_loss_grows_with_the_history_and_equals_a_fresh_computation():
+    """The charts ask for the smoothed loss at every redraw: it is extended by the new steps only, and must
+    equal the bias-corrected moving average computed over the whole history at once."""
+    from rnntui.training.history import History
+
+    def fresh(losses, weight=History.SMOOTHING):
+        out, avg = [], 0.0
+        for i, value in enumerate(losses, 1):
+            avg = weight * avg + (1 - weight) * value
+            out.append(avg / (1 - weight**i))
+        return out
+
+    history = History()
+    assert history.smoothed_loss() == []
+    losses = [3.0 - i / 50 + (0.3 if i % 7 == 0 else 0.0) for i in range(300)]
+    for chunk in (losses[:1], losses[1:40], losses[40:41], losses[41:]):
+        for loss in chunk:
+            history.add(json.loads(_step(1)) | {"loss": loss})
+        assert history.smoothed_loss() == fresh(losses[:len(history.step_loss)])
+    assert history.smoothed_loss()[0] == losses[0]  # bias-corrected: the first value is the first loss

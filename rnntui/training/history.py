@@ -26,6 +26,8 @@ class History:
     tokens_per_s: list[float] = field(default_factory=list)
     epochs: list[dict[str, Any]] = field(default_factory=list)  # one dict of metrics per epoch
     last_step: dict[str, Any] = field(default_factory=dict)
+    _smoothed: list[float] = field(default_factory=list, repr=False, compare=False)
+    _smoothed_avg: float = field(default=0.0, repr=False, compare=False)
 
     def add(self, event: dict[str, Any]) -> None:
         """Take one event as ``Event.to_dict()`` gives it (or as read back from metrics.jsonl)."""
@@ -53,12 +55,17 @@ class History:
             keys += [k for k in e if k not in skip and k not in keys]
         return keys
 
-    def smoothed_loss(self, weight: float = 0.9) -> list[float]:
-        """Exponential moving average of the step loss, bias-corrected (as TensorBoard draws it)."""
-        out, avg = [], 0.0
-        for i, value in enumerate(self.step_loss, 1):
-            avg = weight * avg + (1 - weight) * value
-            out.append(avg / (1 - weight**i))
+    SMOOTHING = 0.9
+
+    def smoothed_loss(self) -> list[float]:
+        """Exponential moving average of the step loss (weight ``SMOOTHING``), bias-corrected (as
+        TensorBoard draws it). Kept and extended by the steps that came since the last call: a chart
+        redraw then costs the new steps, not the whole run. The list is the history's own: do not change it."""
+        out, avg, weight = self._smoothed, self._smoothed_avg, self.SMOOTHING
+        for i in range(len(out), len(self.step_loss)):
+            avg = weight * avg + (1 - weight) * self.step_loss[i]
+            out.append(avg / (1 - weight ** (i + 1)))
+        self._smoothed_avg = avg
         return out
 
     @property

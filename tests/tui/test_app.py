@@ -450,6 +450,127 @@ async def test_runs_table_draws_what_data_table_draws():
             assert any(ch == "✓" for line in pictures[1] for ch, _ in line)
 
 
+def _cells(strips) -> list[list[tuple]]:
+    return [[(ch, seg.style) for seg in strip for ch in seg.text] for strip in strips]
+
+
+async def test_charts_draw_what_plotext_plot_draws():
+    """The charts go from plotext's matrix of cells straight to strips (PlotextPlot has plotext write
+    the matrix out as ANSI text, which is read back: most of a redraw). For every chart, before and
+    after a theme change and after new data, each character and style (and the offsets that text
+    selection reads) must be what PlotextPlot's own ``render`` gives."""
+    from textual.app import App
+    from textual.visual import Visual
+
+    from rnntui.training.history import History
+    from rnntui.tui.widgets.charts import GradChart, LossChart, MetricChart, SpeedChart
+
+    def history(events):
+        h = History()
+        for event in events:
+            h.add(event)
+        return h
+
+    class Charts(App):
+        def compose(self):
+            for cls in (LossChart, MetricChart, GradChart, SpeedChart, CompareChart):
+                yield cls()
+
+    def stock(chart):  # Widget._render_content's path, then padded as the styles cache pads a line
+        width, height = chart.size
+        strips = Visual.to_strips(chart, chart._render(), width, height, chart.visual_style)
+        return [s.adjust_cell_length(width, chart.visual_style.rich_style) for s in strips]
+
+    app = Charts()
+    async with app.run_test(size=(100, 75)) as pilot:
+        charts = list(app.query(LossChart)) + list(app.query(MetricChart)) + list(app.query(GradChart)) \
+            + list(app.query(SpeedChart)) + list(app.query(CompareChart))
+        app.query_one(GradChart).clip = 1.0
+        app.query_one(CompareChart).compare("val_ppl", [("lstm", [9.0, 6.5, 5.0]), ("gru", [9.5, 7.0, 5.5])])
+        pictures = {}
+        for stage, events in (("first", synthetic_events(2, 25)), ("theme", synthetic_events(2, 25)),
+                              ("more data", synthetic_events(4, 25, seed=3))):
+            if stage == "theme":
+                app.theme = "textual-light"
+            for chart in charts:
+                chart.show(history(events))
+            await pilot.pause()
+            for chart in charts:
+                ours = [chart.render_line(y) for y in range(chart.size.height)]
+                assert _cells(ours) == _cells(stock(chart)), (stage, type(chart).__name__)
+                assert any("\u2800" < ch <= "\u28ff" or ch == "•" for line in _cells(ours) for ch, _ in line)  # points
+                pictures.setdefault(type(chart).__name__, []).append(_cells(ours))
+        for name, (first, theme, more) in pictures.items():
+            assert first != theme and (theme != more or name == "CompareChart"), name  # redrawn, not kept
+
+
+async def test_the_sample_log_takes_lines_without_laying_out_the_screen():
+    """A line written to a RichLog grows its virtual size, and Textual lays the whole screen out again for
+    that (~20 ms, once an epoch). The dashboard's log only updates its scrollbar: the same lines, the same
+    scroll position and scrollbar as a stock RichLog fed the same lines, and no screen layout."""
+    from textual.app import App
+    from textual.containers import Horizontal
+
+    from rnntui.tui.widgets.dashboard import SampleLog
+
+    class Logs(App):
+        def compose(self):
+            with Horizontal():
+                yield RichLog(id="stock", wrap=True, min_width=20)
+                yield SampleLog(id="ours", wrap=True, min_width=20)
+
+    app = Logs()
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        layouts = []
+        refresh_layout = app.screen._refresh_layout
+        app.screen._refresh_layout = lambda *a, **k: (layouts.append(1), refresh_layout(*a, **k))
+        logs = [app.query_one("#stock", RichLog), app.query_one("#ours", SampleLog)]
+        stock_layouts = []
+        for i in range(40):
+            line = f"epoch {i}: train_ppl {20 - i / 3:.4g}  val_ppl {21 - i / 3:.4g} " + "traveller " * (i % 5)
+            before = len(layouts)
+            logs[0].write(line)
+            await pilot.pause()
+            stock_layouts.append(len(layouts) - before)
+            before = len(layouts)
+            logs[1].write(line)
+            await pilot.pause()
+            assert len(layouts) - before <= (1 if i < 25 else 0)  # at most the scrollbar's first showing
+        assert sum(stock_layouts) >= 30  # what the stock log costs
+        stock, ours = logs
+        assert ours.max_scroll_y > 0 and ours.scroll_y == ours.max_scroll_y == stock.scroll_y  # followed the end
+        for attribute in ("window_virtual_size", "window_size", "position"):
+            assert getattr(ours.vertical_scrollbar, attribute) == getattr(stock.vertical_scrollbar, attribute)
+        app.set_focus(None)  # the stock log had the focus, and its colours
+        await pilot.pause()
+        ours_lines, stock_lines = (log.render_lines(log.region.reset_offset) for log in (ours, stock))
+        assert _cells(ours_lines) == _cells(stock_lines)
+        assert "epoch 39" in " ".join(line.text for line in ours_lines[-3:])  # the last line, at the bottom
+
+
+async def test_an_opened_run_shows_all_its_charts_at_once(runs_dir):
+    """A run opened from the Runs view (the dashboard hidden while its history arrived) is drawn whole
+    when the dashboard shows, not one chart a frame."""
+    from rnntui.training.history import History
+
+    app = make_app(runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        dash = app.query_one(Dashboard)
+        history = History()
+        for event in synthetic_events(3, 20):
+            history.add(event)
+        dash.show_history(history, "opened", 1.0)  # hidden: nothing drawn yet
+        assert not dash.drawn
+        app.action_show_view("train")
+        app.query_one("#train-switcher").current = "dashboard"
+        await pilot.pause()
+        await pilot.pause()
+        assert all(dash.drawn.get(c.id) == (dash.version, c.data_key(history)) for c in dash._charts)
+
+
 async def test_runs_view_lists_opens_and_compares(runs_dir):
     app = make_app(runs_dir)
     async with app.run_test(size=SIZE) as pilot:

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+from plotext._utility import colors_to_ansi
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual_plotext import PlotextPlot
 
 from rnntui.training.history import History
 
-def _thin(xs: list, ys: list, limit: int) -> tuple[list, list]:
+def _thin(xs: Sequence, ys: Sequence, limit: int) -> tuple[list, list]:
     """Every n-th point for drawing (plus the last), so a long run redraws as fast as a short one.
     A braille chart has 2 dots per column: more than a few points per column cannot be seen."""
     if len(xs) <= limit:
-        return xs, ys
+        return list(xs), list(ys)
     step = math.ceil(len(xs) / limit)
     idx = list(range(0, len(xs), step))
     if idx[-1] != len(xs) - 1:
@@ -20,43 +27,103 @@ def _thin(xs: list, ys: list, limit: int) -> tuple[list, list]:
     return [xs[i] for i in idx], [ys[i] for i in idx]
 
 
-def _finite(xs: list, ys: list) -> tuple[list, list]:
+def _finite(xs: Sequence, ys: Sequence) -> tuple[list, list]:
     pairs = [(x, y) for x, y in zip(xs, ys) if isinstance(y, (int, float)) and math.isfinite(y)]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def _hashable(color):
+    return tuple(color) if isinstance(color, list) else color
+
+
 class Chart(PlotextPlot):
-    """A chart that draws itself from a ``History``."""
+    """A chart that draws itself from a ``History``.
+
+    It is drawn from plotext's matrix of cells straight into strips: PlotextPlot's ``render`` has plotext
+    write the matrix out as ANSI text, which Rich reads back and Textual turns into strips, and those
+    two steps were 60% of a chart's 10-14 ms. Each distinct cell colouring is styled once through
+    Textual's own path (``_cell_style``), so the cells come out as PlotextPlot's would (a test compares
+    them); ``render`` is still PlotextPlot's, for anything that asks for the renderable."""
 
     DEFAULT_CSS = "Chart { height: 1fr; min-height: 8; }"
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.history = History()
+        self._lines: list[Strip] = []
+        self._styles: dict[tuple, Style] = {}  # (fg, style, bg, the widget's base style) -> segment style
 
     def show(self, history: History) -> None:
         self.history = history
         self.replot()
 
     def replot(self) -> None:
-        self.plt.clear_data()
-        self.plt.clear_figure()
+        self.plt.clear_data()  # the data, lines and texts; each draw sets its title and labels anew
         self.draw(self.plt, self.history)
         self.refresh()
 
     def draw(self, plt, history: History) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def render_line(self, y: int) -> Strip:
+        if self._dirty_regions or len(self._lines) != self.size.height:  # refreshed (new data, theme) or resized
+            self._lines = self._draw_lines()
+            self._dirty_regions.clear()
+        return self._lines[y] if 0 <= y < len(self._lines) else Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def _draw_lines(self) -> list[Strip]:
+        """The plot as strips, one per row of plotext's matrix (what ``PlotextPlot.render`` draws)."""
+        width, height = self.size
+        plt = self.plt
+        plt.plotsize(width, height)  # as PlotextPlot.render sets the plot up
+        plt._set_size(width, height)
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        plt._set_sizes()  # plotext's Figure.build, up to the matrix (not its ANSI text)
+        plt._build_matrix()
+        matrix = plt.monitor.matrix
+        base = self.visual_style
+        lines = []
+        for row in reversed(matrix.Rows):
+            markers, fgs, styles, bgs = matrix.marker[row], matrix.fullground[row], matrix.style[row], matrix.background[row]
+            segments, run, start = [], None, 0
+            for col in matrix.Cols:
+                colors = (fgs[col], styles[col], bgs[col])
+                if colors != run:
+                    if run is not None:
+                        segments.append(Segment("".join(markers[start:col]), self._cell_style(run, base)))
+                    run, start = colors, col
+            if run is not None:
+                segments.append(Segment("".join(markers[start:]), self._cell_style(run, base)))
+            lines.append(Strip(segments, matrix.cols).adjust_cell_length(width, base.rich_style))
+        blank = Strip.blank(width, base.rich_style)
+        # the offsets are what Textual's text selection reads (as in any widget's strips)
+        return [line.apply_offsets(0, y) for y, line in enumerate((lines + [blank] * height)[:height])]
+
+    def _cell_style(self, colors: tuple, base) -> Style:
+        """The style of a run of cells coloured ``colors`` (plotext's foreground, style and background),
+        made as Textual makes it from PlotextPlot's ANSI text; kept, as there are a few per chart."""
+        key = (*map(_hashable, colors), base)
+        style = self._styles.get(key)
+        if style is None:
+            text = Text.from_ansi(colors_to_ansi(*colors) + "x")
+            strip = Visual.to_strips(self, visualize(self, text), 1, 1, base)[0]
+            style = self._styles[key] = next(iter(strip)).style
+        return style
+
     def data_key(self, h: History) -> tuple:
         """What the chart draws from, in brief: it is drawn again only when this changes."""
         return len(h.step_loss), len(h.epochs)
 
-    def line(self, plt, xs: list, ys: list, label: str, marker: str = "braille") -> None:
+    @property
+    def points_limit(self) -> int:
+        return max(60, 2 * self.size.width)
+
+    def line(self, plt, xs: Sequence, ys: Sequence, label: str, marker: str = "braille", connect: bool = True) -> None:
         # braille draws 2 dots per column: more points than that only cost time (plotext's build is most
-        # of a redraw)
-        xs, ys = _thin(*_finite(xs, ys), limit=max(60, 2 * self.size.width))
+        # of a redraw); thinned first, so that a redraw's cost does not grow with the run
+        xs, ys = _finite(*_thin(xs, ys, self.points_limit))
         if xs:
-            plt.plot(xs, ys, label=label, marker=marker)
+            (plt.plot if connect else plt.scatter)(xs, ys, label=label, marker=marker)
 
 
 class LossChart(Chart):
@@ -64,8 +131,8 @@ class LossChart(Chart):
 
     def draw(self, plt, h: History) -> None:
         plt.title("loss per step")
-        steps = list(range(1, len(h.step_loss) + 1))
-        self.line(plt, steps, h.step_loss, "raw")
+        steps = range(1, len(h.step_loss) + 1)
+        self.line(plt, steps, h.step_loss, "raw", connect=False)
         self.line(plt, steps, h.smoothed_loss(), "smoothed")
         if h.epochs and h.step_loss:
             per_epoch = max(1, len(h.step_loss) // max(len(h.epochs), 1))
@@ -104,11 +171,13 @@ class GradChart(Chart):
     clip: float = 0.0
 
     def draw(self, plt, h: History) -> None:
-        plt.title(f"gradient norm (clipped {100 * h.clipped_fraction:.0f}% of steps)")
-        steps = list(range(1, len(h.grad_norm) + 1))
-        self.line(plt, steps, h.grad_norm, "before clip")
+        clipped = "clipped" if self.size.width >= 26 else "clip"  # plotext leaves out a title that does not fit
+        plt.title(f"grad norm {100 * h.clipped_fraction:.0f}% {clipped}")
+        steps = range(1, len(h.grad_norm) + 1)
+        self.line(plt, steps, h.grad_norm, "before clip", connect=False)
         if self.clip > 0 and steps:
-            self.line(plt, steps, [min(g, self.clip) for g in h.grad_norm], "after clip")
+            xs, ys = _thin(steps, h.grad_norm, self.points_limit)
+            self.line(plt, xs, [min(g, self.clip) for g in ys], "after clip", connect=False)
             plt.hline(self.clip)
         plt.xlabel("step")
 
@@ -119,8 +188,9 @@ class SpeedChart(Chart):
     unit: str = "tok"
 
     def draw(self, plt, h: History) -> None:
-        plt.title(f"{self.unit}/s")
-        self.line(plt, list(range(1, len(h.tokens_per_s) + 1)), h.tokens_per_s, f"{self.unit}/s")
+        plt.title(f"thousand {self.unit}/s")  # the axis's labels stay short
+        xs, ys = _thin(range(1, len(h.tokens_per_s) + 1), h.tokens_per_s, self.points_limit)
+        self.line(plt, xs, [y / 1000 for y in ys], f"k{self.unit}/s")
         plt.xlabel("step")
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal
+from textual.geometry import Size
+from textual.reactive import Reactive, reactive
 from textual.widget import Widget
-from textual.reactive import reactive
 from textual.widgets import RichLog
 
 from rnntui.training.history import History
@@ -32,6 +33,19 @@ class StatusLine(Widget):
 
     def render(self) -> str:
         return self.text
+
+
+class SampleLog(RichLog):
+    """The per-epoch log. A line written to a RichLog grows its virtual size, which makes Textual lay
+    out the whole screen again (~20 ms here, once an epoch, taken from the training threads on a CPU):
+    its size is fixed by the dashboard's grid, so only its scrollbar needs the news, and that is all it
+    gets. If the scrollbar has to appear, that change still lays the screen out (as it must)."""
+
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        self._scroll_update(size)  # scrollbar's range and position (what a layout pass would do for it)
+        self.refresh()
 
 
 class Dashboard(Widget):
@@ -68,12 +82,17 @@ class Dashboard(Widget):
                 yield GradChart(id="grad-chart")
                 yield SpeedChart(id="speed-chart")
             # min_width: wrap to the panel (RichLog's default renders at least 78 columns and cuts the rest off)
-            yield RichLog(id="samples", wrap=True, markup=False, highlight=False, min_width=20)
+            yield SampleLog(id="samples", wrap=True, markup=False, highlight=False, min_width=20)
 
     def on_mount(self) -> None:
         # looked up once: a DOM query costs ~3 ms, and the refresh runs twice a second
         self._status, self._progress = self.query_one("#status", StatusLine), self.query_one("#progress", StatusLine)
         self._charts = list(self.query_one("#charts").children)
+
+    def on_show(self) -> None:
+        """Back on screen (a view switch, an opened run): whatever changed meanwhile is drawn at once,
+        just after the frame that shows the view (not one chart a frame)."""
+        self.call_after_refresh(self.refresh_charts, everything=True)
 
     def reset(self, title: str, clip: float) -> None:
         self.history = History()
