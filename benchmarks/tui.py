@@ -11,7 +11,8 @@
     its CUDA context made, which a run in the app's fresh child has not). Each figure is tokens/s
     over the same window of steps (from 10% of ``--steps`` to ``--steps``, past a fresh process's
     warm-up; an epoch's validation inside it counts on both sides), from the step times the training
-    logged; in the app the dashboard is on screen and no key is pressed then. The machine's own speed
+    logged; in the app the dashboard is on screen and no key is pressed then, and every frame is
+    encoded into terminal codes as a terminal needs it (Textual skips that when headless). The machine's own speed
     drifts by +-20% within seconds, so each round pairs an app run with a CLI run next to it
     (alternating which goes first), and the median of the rounds' ratios is printed with quartiles.
 [2] After the measured steps of each app run, a key that switches the view (the costliest repaint: the whole
@@ -81,6 +82,7 @@ async def app_run(config, runs: Path, steps: int, presses: int, device: str) -> 
     app = RnntuiApp(preset=config.name, device=device, runs_dir=runs)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        frames = watch_frames(app)  # every frame is encoded for the terminal, the charts' while training too
         app.config = config  # the measured setup (the form holds the preset's own values)
         dashboard = app.query_one(Dashboard)
         elapsed_s: list[float] = []  # the step times the training process reported, as they reach the UI
@@ -95,11 +97,11 @@ async def app_run(config, runs: Path, steps: int, presses: int, device: str) -> 
             await asyncio.sleep(0.05)
         assert len(dashboard.history.step_loss) >= steps, "the run ended early"
         quiet_speed = window_speed(elapsed_s[:steps], config.data.batch_size * config.data.num_steps)
-        latencies = await press_view_keys(app, presses, lambda: app.training)
+        latencies = await press_view_keys(app, frames, presses, lambda: app.training)
         await pilot.press("x")  # stop (and save), as a user would
         while app.training:
             await asyncio.sleep(0.05)
-        idle = await press_view_keys(app, presses, lambda: True)  # the same screens, nothing training
+        idle = await press_view_keys(app, frames, presses, lambda: True)  # the same screens, nothing training
         await pilot.press("q")
     return quiet_speed, latencies, idle
 
@@ -125,7 +127,7 @@ def watch_frames(app) -> list[tuple[float, str]]:
     return frames
 
 
-async def press_view_keys(app, presses: int, go_on) -> tuple[list[float], list[float]]:
+async def press_view_keys(app, frames: list, presses: int, go_on) -> tuple[list[float], list[float]]:
     """Press 2 (Runs) and 1 (Train) in turn. For each press, the ms from the key's arrival to the first
     frame that shows the new view, and (the proxy used before) to the next refresh callback after the
     view switched."""
@@ -133,7 +135,6 @@ async def press_view_keys(app, presses: int, go_on) -> tuple[list[float], list[f
     from textual.widgets import TabbedContent
 
     tabs = app.query_one(TabbedContent)
-    frames = watch_frames(app)
     loop = asyncio.get_running_loop()
     latencies, callbacks = [], []
     for i in range(presses):
@@ -153,7 +154,6 @@ async def press_view_keys(app, presses: int, go_on) -> tuple[list[float], list[f
             await asyncio.sleep(0.001)
         latencies.append((next(t for t, view in frames if view == want) - start) * 1000)
         await asyncio.sleep(0.05)
-    del app._display  # Textual's own again
     return latencies, callbacks
 
 

@@ -542,10 +542,19 @@ async def test_the_sample_log_takes_lines_without_laying_out_the_screen():
         assert ours.max_scroll_y > 0 and ours.scroll_y == ours.max_scroll_y == stock.scroll_y  # followed the end
         for attribute in ("window_virtual_size", "window_size", "position"):
             assert getattr(ours.vertical_scrollbar, attribute) == getattr(stock.vertical_scrollbar, attribute)
-        app.set_focus(None)  # the stock log had the focus, and its colours
+        pictures = {}
+        for focused in (None, stock, ours):  # the focus changes a log's colours
+            app.set_focus(focused)
+            await pilot.pause()
+            pictures[focused] = [_cells(log.render_lines(log.region.reset_offset)) for log in (stock, ours)]
+        assert pictures[None][1] == pictures[None][0]  # neither focused
+        assert pictures[ours][1] == pictures[stock][0] != pictures[None][0]  # each focused
+        app.theme = "textual-light"
+        app.set_focus(None)
         await pilot.pause()
-        ours_lines, stock_lines = (log.render_lines(log.region.reset_offset) for log in (ours, stock))
-        assert _cells(ours_lines) == _cells(stock_lines)
+        light = [_cells(log.render_lines(log.region.reset_offset)) for log in (stock, ours)]
+        assert light[1] == light[0] != pictures[None][0]
+        ours_lines = ours.render_lines(ours.region.reset_offset)
         assert "epoch 39" in " ".join(line.text for line in ours_lines[-3:])  # the last line, at the bottom
 
 

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal
 from textual.geometry import Size
 from textual.reactive import Reactive, reactive
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import RichLog
 
@@ -46,6 +47,13 @@ class SampleLog(RichLog):
     def watch_virtual_size(self, size: Size) -> None:
         self._scroll_update(size)  # scrollbar's range and position (what a layout pass would do for it)
         self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        # RichLog's, with Textual's cached visual style in place of ``rich_style``, which walks the DOM
+        # for each line (each epoch's line scrolls the log, and every line on screen is drawn again)
+        scroll_x, scroll_y = self.scroll_offset
+        line = self._render_line(scroll_y + y, scroll_x, self.scrollable_content_region.width)
+        return line.apply_style(self.visual_style.rich_style)
 
 
 class Dashboard(Widget):
