@@ -15,6 +15,7 @@ from textual_plotext import PlotextPlot
 
 from rnntui.training.history import History
 
+
 def _thin(xs: Sequence, ys: Sequence, limit: int) -> tuple[list, list]:
     """Every n-th point for drawing (plus the last), so a long run redraws as fast as a short one.
     A braille chart has 2 dots per column: more than a few points per column cannot be seen."""
@@ -41,7 +42,7 @@ class Chart(PlotextPlot):
 
     It is drawn from plotext's matrix of cells straight into strips: PlotextPlot's ``render`` has plotext
     write the matrix out as ANSI text, which Rich reads back and Textual turns into strips, and those
-    two steps were 60% of a chart's 10-14 ms. Each distinct cell colouring is styled once through
+    steps were more than half of a redraw. Each distinct cell colouring is styled once through
     Textual's own path (``_cell_style``), so the cells come out as PlotextPlot's would (a test compares
     them); ``render`` is still PlotextPlot's, for anything that asks for the renderable."""
 
