@@ -489,19 +489,23 @@ async def test_charts_draw_what_plotext_plot_draws():
         app.query_one(CompareChart).compare("val_ppl", [("lstm", [9.0, 6.5, 5.0]), ("gru", [9.5, 7.0, 5.5])])
         pictures = {}
         for stage, events in (("first", synthetic_events(2, 25)), ("theme", synthetic_events(2, 25)),
-                              ("more data", synthetic_events(4, 25, seed=3))):
+                              ("more data", synthetic_events(4, 25, seed=3)), ("resized", synthetic_events(4, 25, seed=3))):
             if stage == "theme":
                 app.theme = "textual-light"
+            if stage == "resized":  # the same data, drawn again for the new size
+                await pilot.resize_terminal(70, 60)
             for chart in charts:
-                chart.show(history(events))
+                if stage != "resized":
+                    chart.show(history(events))
             await pilot.pause()
             for chart in charts:
                 ours = [chart.render_line(y) for y in range(chart.size.height)]
                 assert _cells(ours) == _cells(stock(chart)), (stage, type(chart).__name__)
                 assert any("\u2800" < ch <= "\u28ff" or ch == "•" for line in _cells(ours) for ch, _ in line)  # points
                 pictures.setdefault(type(chart).__name__, []).append(_cells(ours))
-        for name, (first, theme, more) in pictures.items():
+        for name, (first, theme, more, resized) in pictures.items():
             assert first != theme and (theme != more or name == "CompareChart"), name  # redrawn, not kept
+            assert len(resized[0]) < len(more[0]), name  # narrower
 
 
 async def test_the_sample_log_takes_lines_without_laying_out_the_screen():

@@ -9,6 +9,7 @@ from plotext._utility import colors_to_ansi
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Size
 from textual.strip import Strip
 from textual.visual import Visual, visualize
 from textual_plotext import PlotextPlot
@@ -52,6 +53,7 @@ class Chart(PlotextPlot):
         super().__init__(*args, **kwargs)
         self.history = History()
         self._lines: list[Strip] = []
+        self._lines_size = Size(0, 0)  # the size they were drawn for
         self._styles: dict[tuple, Style] = {}  # (fg, style, bg, the widget's base style) -> segment style
 
     def show(self, history: History) -> None:
@@ -67,8 +69,8 @@ class Chart(PlotextPlot):
         raise NotImplementedError
 
     def render_line(self, y: int) -> Strip:
-        if self._dirty_regions or len(self._lines) != self.size.height:  # refreshed (new data, theme) or resized
-            self._lines = self._draw_lines()
+        if self._dirty_regions or self._lines_size != self.size:  # refreshed (new data, theme) or resized
+            self._lines, self._lines_size = self._draw_lines(), self.size
             self._dirty_regions.clear()
         return self._lines[y] if 0 <= y < len(self._lines) else Strip.blank(self.size.width, self.visual_style.rich_style)
 
