@@ -13,8 +13,8 @@
     warm-up; an epoch's validation inside it counts on both sides), from the step times the training
     logged; in the app the dashboard is on screen and no key is pressed then, and every frame is
     encoded into terminal codes as a terminal needs it (Textual skips that when headless). The machine's own speed
-    drifts by +-20% within seconds, so each round pairs an app run with a CLI run next to it
-    (alternating which goes first), and the median of the rounds' ratios is printed with quartiles.
+    drifts by +-20% within seconds, so each app run sits between two CLI runs (CLI, app, CLI, app, ...,
+    CLI) and is compared with their mean; the median of the rounds' ratios is printed with quartiles.
 [2] After the measured steps of each app run, a key that switches the view (the costliest repaint: the whole
     screen changes) is pressed ``--presses`` times, then ``x`` stops the run. The latency is the time
     from the key event's arrival (posted as the terminal driver posts it) to the first frame the app
@@ -94,7 +94,7 @@ async def app_run(config, runs: Path, steps: int, presses: int, device: str) -> 
         # [1] the first ``steps`` steps: the dashboard on screen, no keys pressed (as a user watches)
         # [2] then the keys, until the run ends
         while app.training and len(dashboard.history.step_loss) < steps:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.25)  # the benchmark's own wake-ups stay few (the steps arrive 4 times a second)
         assert len(dashboard.history.step_loss) >= steps, "the run ended early"
         quiet_speed = window_speed(elapsed_s[:steps], config.data.batch_size * config.data.num_steps)
         latencies = await press_view_keys(app, frames, presses, lambda: app.training)
@@ -185,9 +185,8 @@ def main() -> None:
             seed = next(path for path in cli_runs.iterdir() if path.is_dir())
             app_speeds, cli_speeds = [], []
             phases = {"while training": [], "nothing training": []}  # per round: (frame ms, callback ms) lists
-            for i in range(args.rounds):  # alternating which goes first, against drift in the machine's speed
-                if i % 2:
-                    cli_speeds.append(cli_tokens_per_s(cli_config, cli_runs, args.steps)[0])
+            cli_speeds.append(cli_tokens_per_s(cli_config, cli_runs, args.steps)[0])
+            for i in range(args.rounds):  # CLI, app, CLI, app, ..., CLI: each app run between two CLI runs
                 runs = tmp / f"app-{preset}-{i}"  # every round's Runs view lists the same --runs-listed runs
                 for k in range(args.runs_listed):
                     shutil.copytree(seed, runs / f"{preset}-20261127-{k:06d}")
@@ -195,17 +194,19 @@ def main() -> None:
                 app_speeds.append(speed)
                 phases["while training"].append(training)
                 phases["nothing training"].append(idle)
-                if not i % 2:
-                    cli_speeds.append(cli_tokens_per_s(cli_config, cli_runs, args.steps)[0])
+                cli_speeds.append(cli_tokens_per_s(cli_config, cli_runs, args.steps)[0])
             a, c = statistics.median(app_speeds), statistics.median(cli_speeds)
-            ratios = [x / y for x, y in zip(app_speeds, cli_speeds)]
+            # each app run against the mean of the CLI runs before and after it: a drift in the machine's
+            # speed that is steady over the half minute between them cancels
+            ratios = [x / ((before + after) / 2) for x, before, after in zip(app_speeds, cli_speeds, cli_speeds[1:])]
             print(f"{preset}: tokens/s over steps {args.steps // 10}-{args.steps} of {epochs} epochs of {per_epoch} steps, "
                   f"x {args.rounds} rounds on {args.device}, "
                   f"{args.runs_listed} past runs listed")
             print(f"  headless CLI  {c:>10,.0f} tokens/s (median)")
             print(f"  inside TUI    {a:>10,.0f} tokens/s (median)")
             q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
-            print(f"  TUI/CLI       median of the rounds' ratios {statistics.median(ratios):.3f} "
+            print(f"  TUI/CLI       median of the rounds' ratios (app / mean of the CLI runs around it) "
+                  f"{statistics.median(ratios):.3f} "
                   f"(quartiles {q1:.3f}-{q3:.3f}; "
                   f"rounds {', '.join(f'{r:.3f}' for r in ratios)})")
             for phase, rounds in phases.items():
