@@ -40,7 +40,7 @@ class SampleLog(RichLog):
     """The per-epoch log. A line written to a RichLog grows its virtual size, which makes Textual lay
     out the whole screen again (~20 ms here, once an epoch, taken from the training threads on a CPU):
     its size is fixed by the dashboard's grid, so only its scrollbar needs the news, and that is all it
-    gets. If the scrollbar has to appear, that change still lays the screen out (as it must)."""
+    gets (its scrollbar appearing is still a layout change for Textual, as it must be)."""
 
     virtual_size = Reactive(Size(0, 0), layout=False)
 
