@@ -56,7 +56,6 @@ class RunSummary:
                 return key, self.best[key]
         return None
 
-
     def cells(self) -> tuple[str, ...]:
         """The row the Runs view and ``rnntui runs`` show: name, preset, model, epochs, best held-out
         figure, time, device, status."""

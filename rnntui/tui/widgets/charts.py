@@ -176,10 +176,9 @@ class GradChart(Chart):
     def draw(self, plt, h: History) -> None:
         clipped = "clipped" if self.size.width >= 26 else "clip"  # plotext leaves out a title that does not fit
         plt.title(f"grad norm {100 * h.clipped_fraction:.0f}% {clipped}")
-        steps = range(1, len(h.grad_norm) + 1)
-        self.line(plt, steps, h.grad_norm, "before clip", connect=False)
-        if self.clip > 0 and steps:
-            xs, ys = _thin(steps, h.grad_norm, self.points_limit)
+        xs, ys = _thin(range(1, len(h.grad_norm) + 1), h.grad_norm, self.points_limit)
+        self.line(plt, xs, ys, "before clip", connect=False)
+        if self.clip > 0 and xs:
             self.line(plt, xs, [min(g, self.clip) for g in ys], "after clip", connect=False)
             plt.hline(self.clip)
         plt.xlabel("step")

@@ -93,7 +93,7 @@ class Dashboard(Widget):
             yield SampleLog(id="samples", wrap=True, markup=False, highlight=False, min_width=20)
 
     def on_mount(self) -> None:
-        # looked up once: a DOM query costs ~3 ms, and the refresh runs twice a second
+        # looked up once: the refresh runs twice a second
         self._status, self._progress = self.query_one("#status", StatusLine), self.query_one("#progress", StatusLine)
         self._charts = list(self.query_one("#charts").children)
 
@@ -154,10 +154,10 @@ class Dashboard(Widget):
     def refresh_charts(self, everything: bool = False, charts_too: bool = True) -> None:
         """Repaint the status line and the next chart whose data changed (all of them if ``everything``;
         none if not ``charts_too``), in one frame: twice a second, or once while a run trains on the CPU.
-        A chart frame costs 15-20 ms of a core here (plotext's build, its ANSI text decoded, the lines
-        drawn), and on the CPU that time is taken from the run's own threads, which wait for each other:
-        at two frames a second the oneDNN LSTM trained about 10% slower than with the charts out of
-        sight. A status-only frame in between would cost ~5 ms more each time, so there are none."""
+        On the CPU the UI's time is taken from the run's own threads, which wait for each other: when a
+        chart frame cost 15-20 ms, two frames a second made the oneDNN LSTM train about 10% slower than
+        with the charts out of sight (a chart is 2-5 ms now: benchmarks/charts.py). A status-only frame
+        in between would cost a few ms more each time, so there are none."""
         if self.region.area == 0:  # not on screen: catch up when shown
             return
         h = self.history
