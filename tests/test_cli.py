@@ -283,3 +283,12 @@ def test_generate_with_unknown_character_notes_unk(trained):
     assert len(line) == len("the \u20ac ") + 20
     assert "<unk>" in err and "\u20ac" in err
     assert "Traceback" not in err
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly(tmp_path):
+    """``rnntui presets | head -1``, the reader gone before rnntui writes: no traceback."""
+    process = _popen(tmp_path, ["presets"])
+    process.stdout.close()  # nobody reads: the first write fails with EPIPE
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err
