@@ -88,6 +88,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
     presets = sub.add_parser("presets", help="list the presets", description="List the presets, or print one.")
     presets.add_argument("--show", metavar="NAME", help="print this preset as TOML (to copy and edit)")
+
+    from rnntui.commands import modules
+
+    for module in modules():
+        module.add_parsers(sub, _Parser)
     return parser
 
 
@@ -107,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             return _presets(args)
         if args.command == "runs":
             return _runs(args)
+        if getattr(args, "func", None) is not None:  # a command of rnntui.commands
+            return args.func(args)
         return _tui(args)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

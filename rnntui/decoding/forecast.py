@@ -19,24 +19,8 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
+from rnntui.models import evaluating
 from rnntui.models.sine import select_states
-
-
-class _evaluating:
-    """no_grad and eval mode, restoring the model's previous mode afterwards."""
-
-    def __init__(self, model: nn.Module) -> None:
-        self.model = model
-
-    def __enter__(self) -> None:
-        self.was_training = self.model.training
-        self.no_grad = torch.no_grad()
-        self.no_grad.__enter__()
-        self.model.eval()
-
-    def __exit__(self, *exc) -> None:
-        self.model.train(self.was_training)
-        self.no_grad.__exit__(*exc)
 
 
 def _series(model: nn.Module, x) -> torch.Tensor:
@@ -69,7 +53,7 @@ def rollout(model: nn.Module, x: torch.Tensor, tau: int, origins: torch.Tensor, 
 
 def one_step(model: nn.Module, x, tau: int) -> list[float]:
     """1-step-ahead predictions from the true past: entry j predicts ``x[tau + j]``, j = 0 .. T-tau-1."""
-    with _evaluating(model):
+    with evaluating(model):
         x = _series(model, x)
         origins = torch.arange(tau - 1, len(x) - 1)
         return rollout(model, x, tau, origins, 1)[:, 0].tolist()
@@ -79,7 +63,7 @@ def multi_step(model: nn.Module, x, tau: int, start: int) -> list[float]:
     """Predictions for ``x[tau .. T-1]`` (entry j is ``x[tau + j]``, aligned with ``one_step``): before
     ``start`` the 1-step predictions; from ``start`` on (the book's n_train + tau = 604) each prediction is
     fed back, so that no true value at or after ``start`` is used."""
-    with _evaluating(model):
+    with evaluating(model):
         x = _series(model, x)
         T = len(x)
         if not tau <= start <= T:
@@ -110,7 +94,7 @@ def k_step(model: nn.Module, x, tau: int, ks: Iterable[int]) -> dict[int, list[f
     """k-step-ahead predictions for each k: from every window (origin t = tau-1 .. T-2) predict k steps,
     feeding predictions back. ``k_step(...)[k][j]`` predicts ``x[tau + k - 1 + j]`` (the book's plot of
     ``features[:, tau + k - 1]``; see ``k_step_index``); k = 1 is ``one_step``."""
-    with _evaluating(model):
+    with evaluating(model):
         x = _series(model, x)
         return {k: v.tolist() for k, v in _k_step_tensors(model, x, tau, ks).items()}
 
@@ -125,7 +109,7 @@ def k_step_mse(model: nn.Module, x, tau: int, ks: Iterable[int], test_start: int
     """MSE of the k-step-ahead predictions against the truth over the test targets ``x[test_start:]``
     (test_start = num_train + tau: values the model never trained to predict), for each k and always for
     k = 1 (the 1-step test MSE, the book's test loss). NaN where a k has no test target."""
-    with _evaluating(model):
+    with evaluating(model):
         x = _series(model, x)
         T = len(x)
         preds = _k_step_tensors(model, x, tau, {1, *ks})

@@ -11,6 +11,7 @@ from rnntui.data.corpus import join_tokens, tokenize
 from rnntui.data.vocab import Vocab
 from rnntui.decoding.sampling import DecodeConfig, StepDistribution, choose
 from rnntui.errors import ConfigError
+from rnntui.models import evaluating
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ def prefix_ids(vocab: Vocab, prefix: str, token: str, lowercase: bool) -> tuple[
     return vocab[tokens], unknown
 
 
-@torch.no_grad()
 def generate(
     model: torch.nn.Module,
     vocab: Vocab,
@@ -53,10 +53,8 @@ def generate(
     ids, unknown = prefix_ids(vocab, prefix, token, lowercase)
     if unknown:
         log.warning("not in the vocabulary, read as <unk>: %s", " ".join(repr(t) for t in unknown))
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
-    try:
+    with evaluating(model):
         logits, state = model(torch.tensor([ids], device=device), None)  # warm-up over the whole prefix
         out: list[int] = []
         steps: list[StepDistribution] = []
@@ -66,8 +64,6 @@ def generate(
             if keep_steps:
                 steps.append(step)
             logits, state = model(torch.tensor([[step.token]], device=device), state)
-    finally:
-        model.train(was_training)
     tokens = vocab.to_tokens(out)
     continuation = join_tokens(tokens, token)
     if token == "word" and continuation:

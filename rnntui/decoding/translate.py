@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from rnntui.data.translation import BOS, EOS, encode_source
 from rnntui.data.vocab import Vocab
 from rnntui.errors import ConfigError
+from rnntui.models import evaluating
 
 Hypothesis = tuple[list[str], float]  # (tokens without <eos>, length-normalised score)
 
@@ -46,21 +47,6 @@ def _as_batch(src_ids, src_valid_len, device: torch.device) -> tuple[torch.Tenso
     return src, valid
 
 
-class _eval_mode:
-    """Dropout off while decoding; the previous mode is restored afterwards."""
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        self.model = model
-
-    def __enter__(self) -> None:
-        self.was_training = self.model.training
-        self.model.eval()
-
-    def __exit__(self, *exc) -> None:
-        self.model.train(self.was_training)
-
-
-@torch.no_grad()
 def greedy_batch(
     model, src: torch.Tensor, src_valid_len: torch.Tensor, tgt_vocab: Vocab, num_steps: int, alpha: float = 0.75
 ) -> list[Hypothesis]:
@@ -68,7 +54,7 @@ def greedy_batch(
     device = _device(model)
     src, src_valid_len = src.to(device), src_valid_len.to(device)
     n, bos, eos = src.shape[0], tgt_vocab[BOS], tgt_vocab[EOS]
-    with _eval_mode(model):
+    with evaluating(model):
         state = model.begin(src, src_valid_len)
         dec_X = torch.full((n, 1), bos, dtype=torch.long, device=device)
         done = torch.zeros(n, dtype=torch.bool, device=device)
@@ -113,7 +99,6 @@ def _select(state, index: torch.Tensor):
     return context.index_select(0, index), rnn_state
 
 
-@torch.no_grad()
 def beam_search(
     model, src_ids, src_valid_len, tgt_vocab: Vocab, num_steps: int, beam_size: int = 2, alpha: float = 0.75
 ) -> list[Hypothesis]:
@@ -127,7 +112,7 @@ def beam_search(
     src, valid = _as_batch(src_ids, src_valid_len, device)
     bos, eos = tgt_vocab[BOS], tgt_vocab[EOS]
     final: list[tuple[list[int], float, int]] = []  # (ids with <eos> dropped, log P, L)
-    with _eval_mode(model):
+    with evaluating(model):
         state = model.begin(src, valid)
         seqs: list[list[int]] = [[]]
         log_p = torch.zeros(1, device=device)
