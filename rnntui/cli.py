@@ -51,33 +51,10 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data-dir", metavar="DIR", help="where downloaded data sets are cached (or RNNTUI_DATA_DIR)")
     train.add_argument("--quiet", action="store_true", help="no progress bar; only the epoch lines")
 
-    gen = sub.add_parser("generate", help="continue a prefix with a trained model",
-                         description="Warm up on the prefix, then generate token by token.")
-    gen.add_argument("--checkpoint", required=True, metavar="PATH", help="a checkpoint.pt written by `rnntui train`")
-    gen.add_argument("--prefix", required=True, help="the text to continue")
-    gen.add_argument("--num-chars", "--num-tokens", dest="num_tokens", type=int, default=100,
-                     help="how many tokens (characters, or words for a word model) to generate (default 100)")
-    gen.add_argument("--strategy", choices=("greedy", "temperature", "top-k", "top-p"), default="greedy")
-    gen.add_argument("--temperature", type=float, default=1.0)
-    gen.add_argument("--top-k", type=int, default=10)
-    gen.add_argument("--top-p", type=float, default=0.9)
-    gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--device", default="cpu")
+    from rnntui.commands import modules
 
-    tr = sub.add_parser("translate", help="translate sentences with a trained seq2seq model",
-                        description="Translate each sentence (or each line of standard input when none is given).")
-    tr.add_argument("--checkpoint", required=True, metavar="PATH", help="a seq2seq checkpoint.pt")
-    tr.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
-    tr.add_argument("--alpha", type=float, default=0.75, help="length normalisation: score = log P / L^alpha")
-    tr.add_argument("--reference", action="append", metavar="TEXT",
-                    help="a reference translation, once per sentence in order: prints BLEU (k=2) too")
-    tr.add_argument("--device", default="cpu")
-    tr.add_argument("sentences", nargs="*", metavar="SENTENCE")
-
-    fc = sub.add_parser("forecast", help="predict the sine series with a trained sine model",
-                        description="1-step, multi-step and k-step-ahead predictions of a sine checkpoint's series.")
-    fc.add_argument("--checkpoint", required=True, metavar="PATH", help="a sine checkpoint.pt")
-    fc.add_argument("--json", metavar="FILE", help="also write every prediction array to FILE as JSON")
+    for module in modules():
+        module.add_parsers(sub, _Parser)
 
     runs = sub.add_parser("runs", help="list past runs, or compare some",
                           description="List the runs in the runs directory, or print the per-epoch curves of "
@@ -89,10 +66,6 @@ def _build_parser() -> argparse.ArgumentParser:
     presets = sub.add_parser("presets", help="list the presets", description="List the presets, or print one.")
     presets.add_argument("--show", metavar="NAME", help="print this preset as TOML (to copy and edit)")
 
-    from rnntui.commands import modules
-
-    for module in modules():
-        module.add_parsers(sub, _Parser)
     return parser
 
 
@@ -102,12 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args)
-        if args.command == "generate":
-            return _generate(args)
-        if args.command == "translate":
-            return _translate(args)
-        if args.command == "forecast":
-            return _forecast(args)
         if args.command == "presets":
             return _presets(args)
         if args.command == "runs":
@@ -247,83 +214,6 @@ class Progress:
             self.stream.write("\r\033[K")
             self.stream.flush()
             self.drawn = False
-
-
-def _generate(args: argparse.Namespace) -> int:
-    from rnntui.decoding.sampling import DecodeConfig
-
-    decode = DecodeConfig(args.strategy, args.temperature, args.top_k, args.top_p)
-    if args.num_tokens < 0:
-        raise ConfigError(f"--num-chars must be >= 0; got {args.num_tokens}")
-    import torch
-
-    from rnntui.decoding.generate import generate
-    from rnntui.training.checkpoint import load_checkpoint
-    from rnntui.training.trainer import resolve_device
-
-    checkpoint = load_checkpoint(args.checkpoint, resolve_device(args.device))
-    if checkpoint.config.task != "lm":
-        raise ConfigError(f"{args.checkpoint} holds a {checkpoint.config.task} model; `generate` needs a language "
-                          "model" + (" (use `rnntui translate`)" if checkpoint.config.task == "seq2seq" else ""))
-    if checkpoint.config.model.bidirectional:
-        logging.warning("this model is bidirectional: it saw the next token during training, so it cannot predict")
-    result = generate(checkpoint.model, checkpoint.vocab, args.prefix, args.num_tokens, checkpoint.token, decode,
-                      torch.Generator().manual_seed(args.seed),
-                      lowercase=checkpoint.config.data.preprocess != "none")
-    print(result.text)
-    return 0
-
-
-def _translate(args: argparse.Namespace) -> int:
-    if args.beam < 1:
-        raise ConfigError(f"--beam must be >= 1; got {args.beam}")
-    sentences = args.sentences or [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    if not sentences:
-        raise ConfigError("no sentence to translate: give sentences as arguments or on standard input")
-    if args.reference and len(args.reference) != len(sentences):
-        raise ConfigError(f"{len(sentences)} sentence(s) but {len(args.reference)} --reference(s); give one each")
-    from rnntui.data.translation import preprocess, tokenize
-    from rnntui.decoding.translate import translate
-    from rnntui.training.checkpoint import load_checkpoint
-    from rnntui.training.metrics_bleu import bleu
-    from rnntui.training.trainer import resolve_device
-
-    checkpoint = load_checkpoint(args.checkpoint, resolve_device(args.device))
-    if checkpoint.config.task != "seq2seq":
-        raise ConfigError(f"{args.checkpoint} holds a {checkpoint.config.task} model; `translate` needs a seq2seq one")
-    src, tgt = checkpoint.vocabs["src"], checkpoint.vocabs["tgt"]
-    for i, sentence in enumerate(sentences):
-        result = translate(checkpoint.model, sentence, src, tgt, checkpoint.config.pairs.num_steps,
-                           beam=args.beam, alpha=args.alpha)
-        if result.unknown:
-            logging.warning("not in the vocabulary, read as <unk>: %s", " ".join(result.unknown))
-        line = result.text
-        if args.reference:
-            line += f"\tbleu {bleu(result.tokens, tokenize(preprocess(args.reference[i])), k=2):.3f}"
-        print(line, flush=True)
-    return 0
-
-
-def _forecast(args: argparse.Namespace) -> int:
-    import json
-
-    from rnntui.training.checkpoint import load_checkpoint
-    from rnntui.training.sine_task import SineTask
-
-    checkpoint = load_checkpoint(args.checkpoint)
-    if checkpoint.config.task != "sine":
-        raise ConfigError(f"{args.checkpoint} holds a {checkpoint.config.task} model; `forecast` needs a sine one")
-    task = SineTask(checkpoint.model, checkpoint.config)  # the series is drawn again from the run's seed
-    result = task.forecasts()
-    test = result["test_start"] - task.tau
-    multi = sum((p - y) ** 2 for p, y in zip(result["multi_step"][test:], result["series"][result["test_start"]:]))
-    print(f"{task.describe()}")
-    print("k-step-ahead test MSE: " + ", ".join(f"k={k} {v:.4f}" for k, v in result["k_step_mse"].items()))
-    print(f"multi-step test MSE (predictions fed back from t={result['test_start'] + 1}): "
-          f"{multi / max(len(result['multi_step']) - test, 1):.4f}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(result), encoding="utf-8")
-    return 0
 
 
 def _runs(args: argparse.Namespace) -> int:
