@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from rnntui import __version__
+from rnntui.clock import clock
 from rnntui.errors import ConfigError, RnntuiError
 
 PROG = "rnntui"
@@ -143,9 +144,10 @@ def _load_config(args: argparse.Namespace):
 def _train(args: argparse.Namespace) -> int:
     config = _load_config(args)  # every option is checked before torch is even imported
     from rnntui.paths import runs_dir
-    from rnntui.training.experiment import CHECKPOINT, METRICS, train
+    from rnntui.training.experiment import train
+    from rnntui.training.runs import CHECKPOINT, METRICS, new_run_dir
 
-    out = Path(args.out) if args.out else runs_dir() / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = Path(args.out) if args.out else new_run_dir(runs_dir(), config.name)
     progress = Progress(sys.stderr, quiet=args.quiet)
     try:
         end, experiment = train(config, out, [progress], data_dir=args.data_dir)
@@ -201,10 +203,11 @@ class Progress:
         done = (e.epoch - 1 + frac)
         total_epochs = self.total_steps / max(e.steps_per_epoch, 1)
         eta = e.elapsed_s / max(done, 1e-9) * max(total_epochs - done, 0)
+
         bar = "#" * int(20 * frac) + "-" * (20 - int(20 * frac))
         ppl = f"  ppl {math.exp(min(e.loss, 50)):.2f}" if self.unit == "tok" else ""
         line = (f"\repoch {e.epoch} [{bar}] {e.step}/{e.steps_per_epoch}  loss {e.loss:.4g}{ppl}  "
-                f"{e.tokens_per_s:,.0f} {self.unit}/s  ETA {int(eta // 60)}:{int(eta % 60):02d} ")
+                f"{e.tokens_per_s:,.0f} {self.unit}/s  ETA {clock(eta)} ")
         self.stream.write(line)
         self.stream.flush()
         self.drawn = True
@@ -218,7 +221,7 @@ class Progress:
 
 def _runs(args: argparse.Namespace) -> int:
     from rnntui.paths import runs_dir
-    from rnntui.training.runs import CELL_TITLES, comparable_metric, list_runs, read_run
+    from rnntui.training.runs import CELL_TITLES, CONFIG, comparable_metric, list_runs, read_run
 
     directory = Path(args.runs_dir) if args.runs_dir else runs_dir()
     if not args.compare:
@@ -233,7 +236,7 @@ def _runs(args: argparse.Namespace) -> int:
     chosen = []
     for name in args.compare:
         path = Path(name) if Path(name).is_dir() else directory / name
-        if not (path / "config.toml").is_file():
+        if not (path / CONFIG).is_file():
             raise ConfigError(f"no run {name!r} in {directory}")
         chosen.append(read_run(path))
     metric = args.metric or comparable_metric(chosen)

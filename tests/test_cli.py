@@ -292,3 +292,23 @@ def test_a_reader_that_goes_away_ends_the_output_quietly(tmp_path):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 141
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_two_runs_started_together_get_a_folder_each(tmp_path):
+    """Without --out, each run makes its own folder (two runs in the same second once shared one and wrote
+    into each other's metrics.jsonl and checkpoint)."""
+    import json
+
+    env = cli_env(tmp_path)
+    command = [sys.executable, "-m", "rnntui", "train", "--preset", "sine-mlp", "--epochs", "1", "--quiet"]
+    runs = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    folders = sorted((tmp_path / "runs").iterdir())
+    assert len(folders) == 2
+    for folder in folders:
+        events = [json.loads(line)["event"] for line in (folder / "metrics.jsonl").read_text().splitlines()]
+        assert events.count("start") == 1 and events.count("end") == 1  # one run in each
+        assert (folder / "checkpoint.pt").is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from rnntui.config import ExperimentConfig, to_toml
 from rnntui.training.history import load_history
@@ -63,3 +64,28 @@ def test_the_smoothed_loss_grows_with_the_history_and_equals_a_fresh_computation
             history.add(json.loads(_step(1)) | {"loss": loss})
         assert history.smoothed_loss() == fresh(losses[:len(history.step_loss)])
     assert history.smoothed_loss()[0] == losses[0]  # bias-corrected: the first value is the first loss
+
+
+def test_new_run_dirs_are_never_handed_out_twice(tmp_path):
+    from rnntui.training.runs import new_run_dir
+
+    made = [new_run_dir(tmp_path / "runs", "lstm") for _ in range(5)]  # all in the same second, most likely
+    assert len(set(made)) == 5 and all(p.is_dir() and not any(p.iterdir()) for p in made)
+    assert all(re.fullmatch(r"lstm-\d{8}-\d{6}(-\d+)?", p.name) for p in made)  # the same second: -2, -3, ...
+
+
+def test_best_of_takes_the_lowest_perplexity_and_the_highest_bleu():
+    from rnntui.training.metrics import best_of
+
+    epochs = [{"epoch": 1, "val_ppl": 9.0, "val_bleu": 0.2, "train_ppl": 3.0, "test_mse": None},
+              {"epoch": 2, "val_ppl": 7.5, "val_bleu": 0.4, "test_mse": float("nan")},
+              {"epoch": 3, "val_ppl": 8.0, "val_bleu": 0.3, "test_mse": 0.05}]
+    assert best_of(epochs) == {"val_ppl": 7.5, "val_bleu": 0.4, "test_mse": 0.05}  # train_* is not held out
+    assert best_of([]) == {}
+
+
+def test_clock_reads_like_a_clock():
+    from rnntui.clock import clock
+
+    assert [clock(s) for s in (0, 59.9, 61, 3599, 3600, 3725, -5, float("nan"))] == [
+        "0:00", "0:59", "1:01", "59:59", "1:00:00", "1:02:05", "0:00", "0:00"]

@@ -17,6 +17,7 @@ import urllib.request
 from typing import BinaryIO, Callable, Optional, Union
 
 from rnntui.errors import DataError
+from rnntui.paths import data_dir
 
 __all__ = ["DATA_URL", "DATASETS", "data_dir", "sha1_of", "fetch"]
 
@@ -31,24 +32,6 @@ _CHUNK = 64 * 1024
 
 PathLike = Union[str, "os.PathLike[str]"]
 Progress = Callable[[int, Optional[int]], object]
-
-
-def data_dir() -> pathlib.Path:
-    """Return the data directory: $RNNTUI_DATA_DIR or a per-user cache directory (not created)."""
-    override = os.environ.get("RNNTUI_DATA_DIR")
-    if override:
-        return pathlib.Path(override).expanduser()
-    if sys.platform == "darwin":
-        return pathlib.Path.home() / "Library" / "Caches" / "rnntui"
-    if sys.platform.startswith("win"):
-        local = os.environ.get("LOCALAPPDATA")
-        base = pathlib.Path(local) if local else pathlib.Path.home() / "AppData" / "Local"
-        return base / "rnntui" / "Cache"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    # The XDG spec says relative paths are invalid and must be ignored.
-    if xdg and os.path.isabs(xdg):
-        return pathlib.Path(xdg) / "rnntui"
-    return pathlib.Path.home() / ".cache" / "rnntui"
 
 
 def sha1_of(path: PathLike) -> str:

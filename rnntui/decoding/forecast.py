@@ -9,6 +9,10 @@ as an input for the next. The context of an origin depends on the model:
 
 Origins run from ``tau - 1`` (the first full window) on, so both kinds predict the same targets.
 The public functions return plain lists and floats (for charts and events), never tensors.
+
+The oracle (``oracle_mse``, ``oracle_iterated_mse``) is the least-squares affine AR(tau) predictor, tau
+weights and an intercept, fitted by numpy on the test targets it is scored on: no affine function of the
+last tau values does better there, whatever it was trained on.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -128,3 +133,78 @@ def forecast_mse(predictions: list[float], x, first: int, test_start: int) -> fl
     preds = torch.as_tensor(predictions, dtype=torch.float32)
     skip = max(test_start - first, 0)
     return _mse(preds[skip:], x[first + skip: first + len(preds)])
+
+
+# --- the least-squares affine AR(tau) oracle ---------------------------------------------------------
+
+
+def _as_float64(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x, dtype=np.float64).reshape(-1)
+
+
+def _oracle_pairs(x: np.ndarray, tau: int, k: int, test_start: int) -> tuple[np.ndarray, np.ndarray]:
+    """(design (n, tau + 1), targets (n,)): the window ``x[j : j + tau]`` and a 1, against
+    ``x[j + tau + k - 1]``, for every target at or after ``test_start`` (the targets of ``k_step_mse``)."""
+    first = max(test_start - tau - k + 1, 0)
+    last = len(x) - tau - k  # the last window with a k-step target
+    if last < first:
+        return np.zeros((0, tau + 1)), np.zeros(0)
+    j = np.arange(first, last + 1)
+    windows = x[j[:, None] + np.arange(tau)]  # (n, tau), oldest value first
+    return np.hstack([windows, np.ones((len(j), 1))]), x[j + tau + k - 1]
+
+
+def affine_ar_fit(x, tau: int, test_start: int, k: int = 1) -> tuple[list[float], float]:
+    """The least-squares direct k-step affine predictor on the test targets: (weights, intercept), with
+    ``x[t + k] ~ sum_i weights[i] * x[t - tau + 1 + i] + intercept`` (weights oldest value first).
+    Raises ValueError when there are no test targets for this k."""
+    design, targets = _oracle_pairs(_as_float64(x), tau, k, test_start)
+    if len(targets) == 0:
+        raise ValueError(f"no test target {k} steps after a full window of {tau} values")
+    coef = np.linalg.lstsq(design, targets, rcond=None)[0]  # (tau + 1,)
+    return [float(w) for w in coef[:tau]], float(coef[tau])
+
+
+def oracle_mse(x, tau: int, ks: Iterable[int], test_start: int) -> dict[int, float]:
+    """The oracle's test MSE for each k (and always k = 1), over the test targets of ``k_step_mse``.
+
+    For each k the affine predictor is refitted as a direct k-step regression (``affine_ar_fit``: the
+    window ``x[t-tau+1 .. t]`` against ``x[t + k]``), so ``oracle_mse[k]`` is the least MSE that any affine
+    function of the last tau values reaches on those targets k steps ahead; k = 1 is the 1-step oracle.
+    A model can go below it only by being nonlinear in the window or by seeing more than tau values (the
+    latent model's state). NaN where a k has no test target (a fit with fewer targets than tau + 1
+    parameters is exact: 0)."""
+    x = _as_float64(x)
+    result = {}
+    for k in sorted({1, *ks}):
+        design, targets = _oracle_pairs(x, tau, k, test_start)
+        if len(targets) == 0:
+            result[k] = math.nan
+            continue
+        coef = np.linalg.lstsq(design, targets, rcond=None)[0]
+        result[k] = float(np.mean((design @ coef - targets) ** 2))
+    return result
+
+
+def oracle_iterated_mse(x, tau: int, ks: Iterable[int], test_start: int) -> dict[int, float]:
+    """The test MSE for each k (and k = 1) of the 1-step oracle (``affine_ar_fit`` with k = 1) iterated
+    k steps, each prediction fed back as the MLP's are: the linear twin of ``k_step_mse``. Not a bound
+    for k > 1 (``oracle_mse`` is); equal to it at k = 1. NaN where a k has no test target."""
+    x = _as_float64(x)
+    ks = sorted({1, *ks})
+    weights, intercept = affine_ar_fit(x, tau, test_start, 1)
+    w = np.asarray(weights)
+    result = {}
+    for k in ks:
+        design, targets = _oracle_pairs(x, tau, k, test_start)
+        if len(targets) == 0:
+            result[k] = math.nan
+            continue
+        window = design[:, :tau]  # (n, tau)
+        for _ in range(k):
+            pred = window @ w + intercept  # (n,)
+            window = np.hstack([window[:, 1:], pred[:, None]])
+        result[k] = float(np.mean((pred - targets) ** 2))
+    return result

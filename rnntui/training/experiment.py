@@ -21,11 +21,9 @@ from rnntui.data.vocab import Vocab
 from rnntui.errors import TrainingDiverged
 from rnntui.training.checkpoint import build_model, save_checkpoint
 from rnntui.training.events import Callback, EpochEnded, Event, FitEnded
+from rnntui.training.runs import CHECKPOINT, CONFIG, METRICS
 from rnntui.training.trainer import Task, Trainer, resolve_device
 
-CHECKPOINT = "checkpoint.pt"
-METRICS = "metrics.jsonl"
-CONFIG = "config.toml"
 
 
 @dataclass

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rnntui.clock import clock
 from rnntui.config import ExperimentConfig, load_toml
 from rnntui.errors import ConfigError
 from rnntui.training.history import History, read_more
+from rnntui.training.metrics import best_of
 
+# the files of a run folder
 METRICS = "metrics.jsonl"
 CONFIG = "config.toml"
+CHECKPOINT = "checkpoint.pt"
+
+
+def new_run_dir(runs_dir: str | Path, name: str) -> Path:
+    """A new, empty run folder ``NAME-YYYYmmdd-HHMMSS`` under ``runs_dir``, made here and now, so that no two
+    runs ever share one (two started in the same second: the second gets ``-2``, and so on)."""
+    runs_dir = Path(runs_dir)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    for suffix in range(1, 10_000):
+        path = runs_dir / (stem if suffix == 1 else f"{stem}-{suffix}")
+        try:
+            path.mkdir()  # atomic: exactly one process creates it
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free run folder name for {stem} in {runs_dir}")
 
 
 @dataclass
@@ -60,9 +81,8 @@ class RunSummary:
         """The row the Runs view and ``rnntui runs`` show: name, preset, model, epochs, best held-out
         figure, time, device, status."""
         head = self.headline
-        minutes, seconds = divmod(int(self.elapsed_s), 60)
         return (self.name, self.config.name, self.model, f"{self.epochs_done}/{self.config.train.epochs}",
-                f"{head[0]} {head[1]:.4g}" if head else "-", f"{minutes}:{seconds:02d}", self.device, self.status)
+                f"{head[0]} {head[1]:.4g}" if head else "-", clock(self.elapsed_s), self.device, self.status)
 
 
 CELL_TITLES = ("run", "preset", "model", "epochs", "best held-out", "time", "device", "status")
@@ -72,16 +92,6 @@ def comparable_metric(runs: list[RunSummary]) -> str:
     """The per-epoch metric every one of ``runs`` has, held-out figures first."""
     return next((k for k in ("val_ppl", "val_bleu", "test_mse", "train_ppl", "train_loss")
                  if all(k in r.history.metric_keys() for r in runs)), "train_loss")
-
-
-def best_of(history: History) -> dict[str, float]:
-    best: dict[str, float] = {}
-    for event in history.epochs:
-        for key, value in event.items():
-            if key.startswith(("val_", "test_", "sample_")) and isinstance(value, (int, float)):
-                better = max if "bleu" in key else min
-                best[key] = better(best.get(key, value), value)
-    return best
 
 
 def read_run(path: str | Path) -> RunSummary:
@@ -95,7 +105,7 @@ def _read(path: Path, previous: RunSummary | None = None, offset: int = 0) -> tu
     if (path / METRICS).exists():
         offset = read_more(history, path / METRICS, offset)
     status = history.end.get("status", "unfinished") if history.end else "unfinished"  # running, or killed
-    return RunSummary(path, config, history, status, best_of(history)), offset
+    return RunSummary(path, config, history, status, best_of(history.epochs)), offset
 
 
 def _stamp(path: Path) -> tuple:

@@ -30,7 +30,9 @@ from torch import nn
 
 from rnntui.config import ExperimentConfig
 from rnntui.data.sine import load_sine, shuffled_batches
-from rnntui.decoding.forecast import k_step, k_step_index, k_step_mse, multi_step, one_step
+from rnntui.decoding.forecast import (
+    forecast_mse, k_step, k_step_index, k_step_mse, multi_step, one_step, oracle_iterated_mse, oracle_mse,
+)
 from rnntui.models.sine import build_sine_model  # noqa: F401  (re-exported: the task's model builder)
 
 __all__ = ["SineTask", "build_sine_model"]
@@ -51,8 +53,8 @@ class SineTask:
         self.config = config
         self.cfg = config.sine
         self.device = torch.device(device)
-        seed = config.train.seed if generator_seed is None else generator_seed
-        self.data = load_sine(self.cfg, torch.Generator().manual_seed(seed))
+        self.seed = config.train.seed if generator_seed is None else generator_seed  # the draw's
+        self.data = load_sine(self.cfg, torch.Generator().manual_seed(self.seed))
         self.x = self.data.x.to(self.device)
         self.train_features, self.train_labels = (t.to(self.device) for t in self.data.train_pairs())
         self.latent = bool(getattr(model, "stateful", False))
@@ -119,16 +121,32 @@ class SineTask:
         return f"k-step test MSE: {parts}"
 
     def forecasts(self) -> dict[str, Any]:
-        """Everything the charts show, as plain lists (t = 1..T is the book's time axis):
+        """Everything the charts and the MSE table show, as plain ints, floats, lists and dicts of them
+        (t = 1..T is the book's time axis; dict keys k are ints):
 
-        ``time``, ``series``; ``one_step`` and ``multi_step`` over ``forecast_time`` (t = tau+1..T, i.e.
-        x[tau:]); ``multi_step_start`` (index into x of the first fed-back prediction, also the first test
-        target); ``k_step[k]`` over ``k_step_time[k]``; ``k_step_mse[k]`` on the test targets (k = 1 always
-        included); ``tau``, ``num_train``, ``test_start``.
+        * the draw: ``seed`` (of its noise), ``noise`` (its standard deviation), ``num_points`` (T), ``tau``,
+          ``num_train``, ``test_start`` (index into x of the first test target, num_train + tau), ``k_steps``
+          (the config's k list); ``time`` and ``series`` (x);
+        * ``one_step`` and ``multi_step`` over ``forecast_time`` (t = tau+1..T, i.e. x[tau:]);
+          ``multi_step_start`` (index into x of the first fed-back prediction, = test_start) and
+          ``multi_step_mse`` (its test MSE);
+        * ``k_step[k]`` over ``k_step_time[k]`` and ``k_step_mse[k]`` on the test targets, for k = 1 and
+          each k of the config;
+        * the least-squares affine AR(tau) oracle on the same test targets: ``oracle_mse[k]`` (refitted per
+          k as a direct k-step regression: the least MSE of any affine function of the last tau values),
+          ``oracle_iterated_mse[k]`` (the 1-step fit fed back k times) and ``oracle_ratio[k]``
+          (k_step_mse / oracle_mse: below 1 beats every affine model of the window);
+        * ``noise_mse``: the MSE of the noiseless sin(0.01 t) itself on the test targets (this draw's
+          test noise, the floor of any predictor).
         """
         x, tau, T = self.x, self.tau, self.cfg.num_points
         time = list(range(1, T + 1))
         ks = sorted({1, *self.cfg.k_steps})
+        one = one_step(self.model, x, tau)
+        multi = multi_step(self.model, x, tau, self.test_start)
+        mse = k_step_mse(self.model, x, tau, ks, self.test_start)
+        oracle = oracle_mse(x, tau, ks, self.test_start)
+        noise = (self.data.x - torch.sin(0.01 * self.data.time))[self.test_start:]
         return {
             "time": time,
             "series": x.tolist(),
@@ -136,10 +154,19 @@ class SineTask:
             "num_train": self.cfg.num_train,
             "test_start": self.test_start,
             "forecast_time": time[tau:],
-            "one_step": one_step(self.model, x, tau),
+            "one_step": one,
             "multi_step_start": self.test_start,
-            "multi_step": multi_step(self.model, x, tau, self.test_start),
+            "multi_step": multi,
             "k_step_time": {k: [i + 1 for i in k_step_index(T, tau, k)] for k in ks},
             "k_step": k_step(self.model, x, tau, ks),
-            "k_step_mse": k_step_mse(self.model, x, tau, ks, self.test_start),
+            "k_step_mse": mse,
+            "seed": self.seed,
+            "noise": float(self.cfg.noise),
+            "num_points": T,
+            "k_steps": list(self.cfg.k_steps),
+            "multi_step_mse": forecast_mse(multi, self.data.x, tau, self.test_start),
+            "oracle_mse": oracle,
+            "oracle_iterated_mse": oracle_iterated_mse(x, tau, ks, self.test_start),
+            "oracle_ratio": {k: mse[k] / oracle[k] if oracle[k] > 0 else math.nan for k in ks},
+            "noise_mse": torch.mean(noise.double() ** 2).item(),
         }

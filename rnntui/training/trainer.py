@@ -20,6 +20,7 @@ from torch import nn
 from rnntui.config import TrainConfig
 from rnntui.errors import ConfigError, TrainingDiverged
 from rnntui.training.events import Callback, EpochEnded, Event, FitEnded, FitStarted, StepEnded
+from rnntui.training.metrics import best_of
 
 log = logging.getLogger(__name__)
 
@@ -150,14 +151,8 @@ class Trainer:
         return self._end("finished", start)
 
     def best(self) -> dict[str, float]:
-        """The best value seen of each held-out metric (lowest perplexity/loss, highest BLEU)."""
-        best: dict[str, float] = {}
-        for event in self.history:
-            for key, value in event.metrics.items():
-                if key.startswith(("val_", "test_", "sample_")):
-                    better = max if "bleu" in key else min
-                    best[key] = better(best.get(key, value), value)
-        return best
+        """The best value seen of each held-out metric (``metrics.best_of``)."""
+        return best_of(e.metrics for e in self.history)
 
     def _end(self, status: str, start: float, message: str = "") -> FitEnded:
         event = FitEnded(status, self.epoch, time.perf_counter() - start, message, self.best())
