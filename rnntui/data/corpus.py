@@ -116,3 +116,9 @@ def load_lm_corpus(config: DataConfig, data_dir: str | Path | None = None) -> LM
     vocab = Vocab(tokens[:num_train], min_freq=config.min_freq)
     ids = torch.tensor(vocab[tokens], dtype=torch.long)
     return LMCorpus(label, config.token, vocab, tokens, ids[:num_train], ids[num_train:])
+
+
+def num_train_tokens(num_tokens: int, val_fraction: float) -> int:
+    """How many tokens of a corpus of ``num_tokens`` train: ``load_lm_corpus`` holds out the last
+    ``int(num_tokens * val_fraction)`` and builds the vocabulary from the tokens before them."""
+    return num_tokens - int(num_tokens * val_fraction)

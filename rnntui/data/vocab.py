@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 UNK = "<unk>"
 
@@ -56,6 +56,28 @@ class Vocab:
         vocab.token_to_idx = {t: i for i, t in enumerate(itos)}
         if len(vocab.token_to_idx) != len(itos):
             raise ValueError("a vocabulary list must not repeat tokens")
+        return vocab
+
+    @classmethod
+    def from_counts(
+        cls, counts: Mapping[str, int], min_freq: int = 0, reserved_tokens: Sequence[str] = ()
+    ) -> Vocab:
+        """The vocabulary that ``Vocab(tokens, min_freq, reserved_tokens)`` builds, from the tokens' counts
+        (``collections.Counter(tokens)``) instead of the tokens: the same order and indices, without a pass
+        over the text (what the inspector needs when only ``min_freq`` or the reserved tokens change)."""
+        vocab = cls.__new__(cls)
+        # Counter(tokens) holds no zero counts; a zero here would otherwise pass min_freq 0.
+        vocab.token_freqs = sorted(((t, int(c)) for t, c in counts.items() if c > 0), key=lambda kv: (-kv[1], kv[0]))
+        vocab.min_freq = min_freq
+        vocab.reserved_tokens = list(dict.fromkeys(t for t in reserved_tokens if t != UNK))
+        itos = [UNK, *vocab.reserved_tokens]
+        seen = set(itos)
+        for token, freq in vocab.token_freqs:
+            if freq >= min_freq and token not in seen:
+                itos.append(token)
+                seen.add(token)
+        vocab.idx_to_token = itos
+        vocab.token_to_idx = {t: i for i, t in enumerate(itos)}
         return vocab
 
     def __len__(self) -> int:
