@@ -7,6 +7,7 @@ The results handed to the UI (:class:`StepDistribution`) hold plain Python float
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -151,4 +152,91 @@ def choose(
         kept=[int(i) for i in kept.tolist()],
         final=[float(p) for p in final.tolist()],
         token=token,
+    )
+
+
+__all__ += ["RankedToken", "StepSummary", "entropy", "nucleus_size", "summarise"]
+
+
+# --- what a UI shows of one step: the ranked distribution, the cuts and the entropy ------------------
+
+
+@dataclass(frozen=True)
+class RankedToken:
+    """One row of a step's distribution, in rank order."""
+
+    index: int  # token index in the vocabulary
+    token: str  # its label (the vocabulary's token when labels are given, else the index as text)
+    prob: float  # probability after temperature (T=1 for greedy)
+    cumulative: float  # mass of this token and every more probable one
+    kept: bool  # inside the strategy's filter
+    renormalised: float  # probability it is sampled with (renormalised over the kept ones); 0 if excluded
+
+
+@dataclass(frozen=True)
+class StepSummary:
+    """A step's next-token distribution for display: the top rows and where the filters cut."""
+
+    rows: list[RankedToken]  # the most probable tokens, descending
+    num_kept: int  # how many tokens the strategy keeps
+    top_k_cut: int  # tokens inside the top-k cut: min(k, tokens with nonzero probability)
+    top_p_cut: int  # tokens inside the top-p nucleus (the smallest set whose mass reaches p)
+    entropy: float  # nats, of the distribution after temperature
+    kept_entropy: float  # nats, of the renormalised distribution sampled from
+    temperature: float  # the temperature applied (1.0 for greedy)
+    vocab_size: int
+
+
+def entropy(probs: torch.Tensor) -> float:
+    """Shannon entropy in nats of a 1-D probability tensor (zero-probability terms count 0)."""
+    return float(torch.special.entr(probs).sum().item())  # entr(0) = 0, no masked copy
+
+
+def nucleus_size(sorted_probs: torch.Tensor, top_p: float) -> int:
+    """How many of the descending ``sorted_probs`` the top-p filter keeps (the rule of filter_distribution)."""
+    nonzero = int((sorted_probs > 0).sum().item())
+    if top_p >= 1.0:
+        return nonzero
+    cumulative = torch.cumsum(sorted_probs, dim=0)
+    n = int((cumulative < top_p - _TOP_P_TOL).sum().item()) + 1
+    return max(1, min(n, nonzero))
+
+
+def summarise(
+    logits: torch.Tensor, config: DecodeConfig, top: int = 20, labels: Sequence[str] | None = None
+) -> StepSummary:
+    """The ``top`` most probable tokens of one step under ``config`` (as plain data), with the kept
+    count, both cuts and the entropies. Only ``top`` values become Python lists, so it stays cheap for
+    vocabularies of thousands of tokens; the ranking is filter_distribution's (by logit, ties by index)."""
+    probs, kept, final = filter_distribution(logits, config)
+    x = _prepare(logits)
+    order = torch.sort(-x, stable=True).indices
+    sorted_probs = probs[order]
+    cumulative = torch.cumsum(sorted_probs, dim=0)
+    n = max(0, min(int(top), order.numel()))
+    num_kept = kept.numel()
+    nonzero = int((probs > 0).sum().item())
+    head = order[:n]
+    rows = [
+        RankedToken(
+            index=i,
+            token=labels[i] if labels is not None else str(i),
+            prob=p,
+            cumulative=c,
+            kept=rank < num_kept,
+            renormalised=r,
+        )
+        for rank, (i, p, c, r) in enumerate(zip(
+            head.tolist(), sorted_probs[:n].tolist(), cumulative[:n].tolist(), final[head].tolist()
+        ))
+    ]
+    return StepSummary(
+        rows=rows,
+        num_kept=num_kept,
+        top_k_cut=min(config.top_k, nonzero),
+        top_p_cut=nucleus_size(sorted_probs, config.top_p),
+        entropy=entropy(probs),
+        kept_entropy=entropy(final),
+        temperature=1.0 if config.strategy == "greedy" else float(config.temperature),
+        vocab_size=probs.numel(),
     )
