@@ -17,6 +17,8 @@ use the book's split: the targets ``x[tau : num_train + tau]`` train, ``x[num_tr
 
 Evaluation: the 1-step MSE over the test targets (``test_mse``) and the k-step-ahead MSE there for each k
 in ``sine.k_steps`` (``mse_k1``, ``mse_k4``, ...), from ``rnntui.decoding.forecast``.
+``forecasts()`` adds the yardstick: the least-squares affine AR(tau) predictor fitted on those same test
+targets (``oracle_mse``), which no affine function of the last tau values beats there.
 """
 
 from __future__ import annotations
