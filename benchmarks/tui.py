@@ -76,30 +76,34 @@ def cli_tokens_per_s(config, runs: Path, steps: int) -> tuple[float, int]:
 async def app_run(config, runs: Path, steps: int, presses: int, device: str) -> tuple[float, tuple, tuple]:
     """Train ``config`` in the app; press keys while it trains, and after it stopped; return tokens/s and,
     for each of the two phases, the latencies (ms) as ``press_view_keys`` returns them."""
+    from rnntui.cli import freeze_heap
     from rnntui.tui.app import RnntuiApp
     from rnntui.tui.widgets.dashboard import Dashboard
 
-    app = RnntuiApp(preset=config.name, device=device, runs_dir=runs)
+    # as the rnntui command starts it (its heap frozen once torch is in)
+    app = RnntuiApp(preset=config.name, device=device, runs_dir=runs, when_warm=freeze_heap)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        while not app.warm:  # every view mounted, torch imported
+            await asyncio.sleep(0.05)
         frames = watch_frames(app)  # every frame is encoded for the terminal, the charts' while training too
-        app.config = config  # the measured setup (the form holds the preset's own values)
+        view = app.view("train")
+        view.config = config  # the measured setup (the form holds the preset's own values)
         dashboard = app.query_one(Dashboard)
         elapsed_s: list[float] = []  # the step times the training process reported, as they reach the UI
         add_points = dashboard.add_points
         dashboard.add_points = lambda points: (elapsed_s.extend(p["elapsed_s"] for p in points), add_points(points))
-        app.action_start_training()
+        view.action_start()
         while not dashboard.history.step_loss:  # wait for the first step (model built, data loaded)
             await asyncio.sleep(0.01)
         # [1] the first ``steps`` steps: the dashboard on screen, no keys pressed (as a user watches)
         # [2] then the keys, until the run ends
-        while app.training and len(dashboard.history.step_loss) < steps:
+        while view.training and len(dashboard.history.step_loss) < steps:
             await asyncio.sleep(0.25)  # the benchmark's own wake-ups stay few (the steps arrive 4 times a second)
         assert len(dashboard.history.step_loss) >= steps, "the run ended early"
         quiet_speed = window_speed(elapsed_s[:steps], config.data.batch_size * config.data.num_steps)
-        latencies = await press_view_keys(app, frames, presses, lambda: app.training)
+        latencies = await press_view_keys(app, frames, presses, lambda: view.training)
         await pilot.press("x")  # stop (and save), as a user would
-        while app.training:
+        while view.training:
             await asyncio.sleep(0.05)
         idle = await press_view_keys(app, frames, presses, lambda: True)  # the same screens, nothing training
         await pilot.press("q")
@@ -110,9 +114,6 @@ def watch_frames(app) -> list[tuple[float, str]]:
     """Every frame the app puts out: when it was ready for the terminal, and the view it shows.
     Headless, Textual skips turning a frame into terminal codes; that is done here, as a terminal
     needs it, so that its time counts too."""
-    from textual.widgets import TabbedContent
-
-    tabs = app.query_one(TabbedContent)
     frames: list[tuple[float, str]] = []
     display = app._display
 
@@ -121,7 +122,7 @@ def watch_frames(app) -> list[tuple[float, str]]:
         if renderable is not None:
             if app.is_headless and hasattr(renderable, "render_segments"):
                 renderable.render_segments(app.console)  # what the terminal driver would be sent
-            frames.append((time.perf_counter(), tabs.active))
+            frames.append((time.perf_counter(), app.shown))
 
     app._display = _display
     return frames
@@ -132,9 +133,7 @@ async def press_view_keys(app, frames: list, presses: int, go_on) -> tuple[list[
     frame that shows the new view, and (the proxy used before) to the next refresh callback after the
     view switched."""
     from textual import events
-    from textual.widgets import TabbedContent
 
-    tabs = app.query_one(TabbedContent)
     loop = asyncio.get_running_loop()
     latencies, callbacks = [], []
     for i in range(presses):
@@ -145,7 +144,7 @@ async def press_view_keys(app, frames: list, presses: int, go_on) -> tuple[list[
         del frames[:]
         start = time.perf_counter()
         app.post_message(events.Key(key, key))  # as the terminal driver delivers it
-        while tabs.active != want:
+        while app.shown != want:
             await asyncio.sleep(0.001)
         painted = loop.create_future()
         app.call_after_refresh(lambda: painted.done() or painted.set_result(time.perf_counter()))

@@ -104,14 +104,26 @@ def _tui(args: argparse.Namespace) -> int:
     if preset not in names():
         raise ConfigError(f"unknown preset {preset!r}; choose from {', '.join(names())}")
     device = args.device or "auto"
-    from rnntui.training.trainer import resolve_device
+    if device not in ("auto", "cpu"):  # an unavailable device is a one-line error before the screen opens
+        from rnntui.training.trainer import resolve_device
 
-    resolve_device(device)  # an unavailable device is a one-line error before the screen opens
+        resolve_device(device)  # (this imports torch first; auto and cpu need nothing before the first frame)
     from rnntui.tui.app import RnntuiApp
 
-    app = RnntuiApp(preset=preset, device=device, runs_dir=args.runs_dir, data_dir=args.data_dir)
+    app = RnntuiApp(preset=preset, device=device, runs_dir=args.runs_dir, data_dir=args.data_dir,
+                    when_warm=freeze_heap)
     app.run()
     return app.return_code or 0  # non-zero when the app crashed (Textual has printed the traceback)
+
+
+def freeze_heap() -> None:
+    """Everything alive once the app runs with torch imported (modules, widgets) goes out of the garbage
+    collector's sight: a full collection then scans what was made since, not all of it, and a key press
+    that meets one is not held up by it (benchmarks/tui.py: key press to frame)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def _presets(args: argparse.Namespace) -> int:
@@ -145,7 +157,7 @@ def _train(args: argparse.Namespace) -> int:
     config = _load_config(args)  # every option is checked before torch is even imported
     from rnntui.paths import runs_dir
     from rnntui.training.experiment import train
-    from rnntui.training.runs import CHECKPOINT, METRICS, new_run_dir
+    from rnntui.training.runs import CHECKPOINT, METRICS, discard_if_empty, new_run_dir
 
     out = Path(args.out) if args.out else new_run_dir(runs_dir(), config.name)
     progress = Progress(sys.stderr, quiet=args.quiet)
@@ -155,6 +167,10 @@ def _train(args: argparse.Namespace) -> int:
         progress.clear()
         print(f"{PROG}: interrupted; checkpoint saved to {out / CHECKPOINT}", file=sys.stderr)
         return 130
+    except BaseException:
+        if not args.out:
+            discard_if_empty(out)  # bad data fails before anything is written
+        raise
     finally:
         progress.clear()
     best = ", ".join(f"best {k} {v:.4g}" for k, v in end.best.items() if not k.endswith("_loss"))

@@ -30,7 +30,7 @@ SESSION = "rnntui"
 PROMPT = "shell-ready>"
 
 
-# The lstm preset's form in focus order, from the tab bar (focused at start): (Tabs to the field, its label,
+# The lstm preset's form in focus order, from the data source: (Tabs to the field, its label,
 # what to type). The data source is a Select before these: "Python docs" (offline). All of them are on the
 # first screen of the form (the run is quit long before its 50 epochs are done).
 FIELDS = [
@@ -129,7 +129,7 @@ def test_rnntui_in_tmux(tmux, tmp_path):
     tmux.wait_for(r"(?m)^\s+token char\s+▼$", timeout=10)  # and the preset's fields in it
     assert tmux.flag("alternate_on") == "1"
 
-    tmux.keys("Tab", "Tab", "Enter")  # preset, data: open its list
+    tmux.keys("Tab", "Enter")  # from the preset (the focus is in the form at start) to the data: open its list
     tmux.wait_for("a text file…", timeout=10)
     before = tmux.screen(styles=True)
     tmux.keys("Down")
@@ -162,6 +162,22 @@ def test_rnntui_in_tmux(tmux, tmp_path):
     later_status = re.search(STATUS, later)
     assert later_status and later_status.group(0) != status.group(0), "the status line did not move"
     assert body(later) != body(screen), "the charts did not change"
+
+    # every view, while the run trains: each says what it shows; p in another view does not pause the run
+    from rnntui.tui.views import VIEWS
+
+    for entry in VIEWS[1:]:
+        tmux.keys(entry.key)
+        about = entry.load().ABOUT
+        if about:
+            tmux.wait_for(re.escape(about.split(",")[0][:40]), timeout=10)
+        if entry.view_id == "sampling":
+            tmux.keys("p")
+    tmux.keys("1")
+    moving = tmux.wait_for(STATUS, timeout=10).group(0)
+    time.sleep(1.5)
+    assert re.search(STATUS, tmux.screen()).group(0) != moving, "the run stopped moving: p paused it"
+    assert "PAUSED" not in tmux.screen()
 
     tmux.keys("q")
     tmux.wait_for(r"(?m)^EXIT=0\s*$", timeout=30)

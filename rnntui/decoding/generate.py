@@ -173,7 +173,7 @@ def generate(
         log.warning("not in the vocabulary, read as <unk>: %s", " ".join(repr(t) for t in unknown))
     out: list[int] = []
     steps: list[StepDistribution] = []
-    with evaluating(model):  # once around the loop: a guard per step costs about 5% of a 256-hidden step
+    with evaluating(model):  # once around the loop: a guard per step is a cost per token
         last, state = _warm_up(model, ids)  # warm-up over the whole prefix
         for _, tok, _, probs, kept, final in _decode(model, last, state, num_tokens, decode, generator, guard=False):
             out.append(tok)

@@ -2,3 +2,7 @@
 
 Plain numbers and strings out (never tensors), no UI library imported.
 """
+
+
+class Cancelled(Exception):
+    """``should_stop()`` returned true: the computation was abandoned (nothing half-done is kept)."""

@@ -30,16 +30,13 @@ from torch.func import functional_call
 from rnntui.config import ExperimentConfig
 from rnntui.data.vocab import Vocab
 from rnntui.errors import ConfigError, DataError
+from rnntui.inspect import Cancelled
 
 REFERENCE_FACTOR = 0.5  # the seed's example: every step multiplies the gradient by about 0.5
 DEFAULT_TAUS = (5, 10, 35)
 
 Progress = Callable[[int, int], None]  # progress(done, total)
 ShouldStop = Callable[[], bool]
-
-
-class Cancelled(Exception):
-    """``should_stop()`` returned true: the analysis was abandoned."""
 
 
 def _check_stop(should_stop: ShouldStop | None) -> None:

@@ -36,6 +36,7 @@ import numpy as np
 
 from rnntui.data.vocab import UNK, Vocab
 from rnntui.errors import ConfigError, DataError
+from rnntui.inspect import Cancelled
 
 TOKENS = ("char", "word")
 PREPROCESS = ("d2l", "lower", "none", "nmt")  # nmt: the translation pairs' preprocessing (d2l's preprocess_nmt)
@@ -51,10 +52,6 @@ Progress = Callable[[int, int], None]
 ShouldStop = Callable[[], bool]
 
 _VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍", "\x7f": "␡", "\xa0": "⍽"}
-
-
-class Cancelled(Exception):
-    """``should_stop()`` returned true: the computation was abandoned (nothing half-done is cached)."""
 
 
 def display(token: str) -> str:

@@ -2,8 +2,8 @@
 
 A UI that trains in a thread of its own process shares the interpreter lock with it: while the UI
 redraws, the training thread, which gives the lock up around every tensor operation, waits to win it
-back at each one, and training ran at 0.4-0.6x the headless speed with key presses answered in up to
-a third of a second (``benchmarks/tui.py``). In a child process the training runs ``experiment.train``
+back at each one, so training ran well below the headless speed and key presses waited
+(``benchmarks/tui.py`` measures both; the README has the figures). In a child process the training runs ``experiment.train``
 exactly as the CLI does, and the UI's process only reads messages.
 
     process = TrainingProcess(config, run_dir, data_dir)

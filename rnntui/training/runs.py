@@ -34,6 +34,17 @@ def new_run_dir(runs_dir: str | Path, name: str) -> Path:
     raise FileExistsError(f"no free run folder name for {stem} in {runs_dir}")
 
 
+def model_name(config: ExperimentConfig) -> str:
+    """The model in brief, as the runs table shows it: ``2xLSTM scratch 256``, ``MLP 10``."""
+    m = config.model
+    if config.task == "sine" and m.kind == "mlp":
+        return f"MLP {m.num_hiddens}"
+    layers = f"{m.num_layers}x" if m.num_layers > 1 else ""
+    bi = "bi-" if m.bidirectional else ""
+    impl = " scratch" if m.impl == "scratch" else ""
+    return f"{layers}{bi}{m.kind.upper()}{impl} {m.num_hiddens}"
+
+
 @dataclass
 class RunSummary:
     path: Path
@@ -48,13 +59,7 @@ class RunSummary:
 
     @property
     def model(self) -> str:
-        m = self.config.model
-        if self.config.task == "sine" and m.kind == "mlp":
-            return f"MLP {m.num_hiddens}"
-        layers = f"{m.num_layers}x" if m.num_layers > 1 else ""
-        bi = "bi-" if m.bidirectional else ""
-        impl = " scratch" if m.impl == "scratch" else ""
-        return f"{layers}{bi}{m.kind.upper()}{impl} {m.num_hiddens}"
+        return model_name(self.config)
 
     @property
     def epochs_done(self) -> int:
@@ -92,6 +97,20 @@ def comparable_metric(runs: list[RunSummary]) -> str:
     """The per-epoch metric every one of ``runs`` has, held-out figures first."""
     return next((k for k in ("val_ppl", "val_bleu", "test_mse", "train_ppl", "train_loss")
                  if all(k in r.history.metric_keys() for r in runs)), "train_loss")
+
+
+def discard_if_empty(path: str | Path) -> None:
+    """Remove a run folder that a failed start left empty (a bad corpus fails before anything is written)."""
+    try:
+        Path(path).rmdir()  # only an empty folder goes
+    except OSError:
+        pass
+
+
+def latest_run(directory: str | Path, tasks: tuple[str, ...], cache: dict | None = None) -> RunSummary | None:
+    """The most recent finished run of one of ``tasks`` ("lm", "seq2seq", "sine") that has its checkpoint."""
+    return next((run for run in list_runs(directory, cache) if run.status == "finished"
+                 and run.config.task in tasks and (run.path / CHECKPOINT).is_file()), None)
 
 
 def read_run(path: str | Path) -> RunSummary:

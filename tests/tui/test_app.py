@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from types import SimpleNamespace
 
 import pytest
-from textual.widgets import DataTable, Input, RichLog, Select, TabbedContent
+from textual.widgets import DataTable, Input, RichLog, Select
 
 from rnntui.config import load_toml
 from rnntui.training.checkpoint import load_checkpoint
 from rnntui.training.history import load_history
-from rnntui.tui.app import VIEWS
+from rnntui.tui.views import VIEWS
+from rnntui.tui.model_choice import LiveRun
+from rnntui.tui.session import RunState
 from rnntui.tui.screens.help import HelpScreen, SavePresetScreen
 from rnntui.tui.widgets.charts import CompareChart
 from rnntui.tui.widgets.dashboard import Dashboard
 from rnntui.tui.widgets.keybar import KeyBar
-from rnntui.tui.widgets.runs_view import RunsView
+from rnntui.tui.views.runs import RunsView
 from tui_helpers import (
-    SHARED_DATA, log_text, make_app, record_notifications, set_fields, shutdown_executor, step_lines,
+    ready,
+    SHARED_DATA, log_text, make_app, train, record_notifications, set_fields, shutdown_executor, step_lines,
     synthetic_events, tiny_setup, wait_for, write_run,
 )
 
@@ -55,12 +59,13 @@ def run_dirs(runs_dir):
 async def test_start_pause_resume_stop(runs_dir):
     app = make_app(runs_dir)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await tiny_setup(pilot, train__epochs="100")  # runs until stopped
         dash = app.query_one(Dashboard)
         assert dash.state == "idle"
 
         await pilot.press("s")
-        assert app.training
+        assert train(app).training
         await wait_for(pilot, lambda: len(dash.history.step_loss) >= 10, what="the first steps on the chart")
         await wait_for(pilot, lambda: dash.history.epochs and dash.history.epochs[0].get("sample"),
                        what="the first epoch's sample")
@@ -69,7 +74,7 @@ async def test_start_pause_resume_stop(runs_dir):
         await pilot.press("2")  # the Runs view lists this run as running (on disk it is unfinished)
         await pilot.pause()
         table = app.query_one("#runs-table", DataTable)
-        assert str(table.get_row_at(0)[-1]) == "running" and app.run_dir.name in map(str, table.get_row_at(0))
+        assert str(table.get_row_at(0)[-1]) == "running" and train(app).session.run_dir.name in map(str, table.get_row_at(0))
         await pilot.press("1")
         samples = dash.query_one("#samples", RichLog)
         assert dash.history.epochs[0]["sample"] in log_text(samples)
@@ -77,24 +82,24 @@ async def test_start_pause_resume_stop(runs_dir):
         assert max(strip.cell_length for strip in samples.lines) <= samples.scrollable_content_region.width
 
         await pilot.press("p")
-        assert app.bridge.paused and dash.state == "paused"
+        assert train(app).session.paused and dash.state == "paused"
         await wait_until_still(pilot, lambda: len(dash.history.step_loss))  # the batch in flight ends
         before = len(dash.history.step_loss)
         await pilot.pause(0.8)
         assert len(dash.history.step_loss) == before, "steps arrived while paused"
-        assert app.training and "PAUSED" in dash.status_line()
+        assert train(app).training and "PAUSED" in dash.status_line()
 
         await pilot.press("p")
-        assert not app.bridge.paused and dash.state == "running"
+        assert not train(app).session.paused and dash.state == "running"
         await wait_for(pilot, lambda: len(dash.history.step_loss) > before + 5, what="steps after resuming")
 
         await pilot.press("x")
-        await wait_for(pilot, lambda: not app.training, what="the run to stop")
+        await wait_for(pilot, lambda: not train(app).training, what="the run to stop")
         await pilot.pause()
         assert dash.state == "stopped"
         assert dash.history.end["status"] == "stopped"
         assert "STOPPED" in dash.status_line()
-        run = app.run_dir
+        run = train(app).session.run_dir
         assert run is not None and run.parent == runs_dir
         assert (run / "checkpoint.pt").is_file() and (run / "metrics.jsonl").is_file()
         assert load_checkpoint(run / "checkpoint.pt").info["status"] == "stopped"
@@ -110,6 +115,7 @@ async def test_invalid_hyperparameters_block_start(runs_dir):
     app = make_app(runs_dir)
     notes = record_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await tiny_setup(pilot)
         error = app.query_one("#setup-error")
 
@@ -121,19 +127,19 @@ async def test_invalid_hyperparameters_block_start(runs_dir):
         assert lr.value == "abc"
         assert "train.lr" in str(error.render()) and "'abc'" in str(error.render())
         assert lr.has_class("-invalid")
-        assert app.config is None
+        assert train(app).config is None
 
-        app.screen.set_focus(None)  # 's' typed into a field is just a letter
+        app.query_one("#device", Select).focus()  # 's' typed into a field is just a letter
         await pilot.press("s")
         await pilot.pause()
-        assert app.worker is None and not app.training
+        assert train(app).session is None and not train(app).training
         assert run_dirs(runs_dir) == []
         assert any("cannot start" in message and "train.lr" in message for message, _ in notes)
 
         lr.value = "0.5"
         await pilot.pause()
         assert not lr.has_class("-invalid") and str(error.render()) == ""
-        assert app.config is not None and app.config.train.lr == 0.5
+        assert train(app).config is not None and train(app).config.train.lr == 0.5
 
         epochs = app.query_one("#f-train-epochs", Input)
         epochs.value = "-1"
@@ -143,17 +149,17 @@ async def test_invalid_hyperparameters_block_start(runs_dir):
         await pilot.press("s")
         await pilot.press("f5")
         await pilot.pause()
-        assert app.worker is None and run_dirs(runs_dir) == []
+        assert train(app).session is None and run_dirs(runs_dir) == []
         epochs.value = "2"
         await pilot.pause()
-        assert not epochs.has_class("-invalid") and app.config is not None
+        assert not epochs.has_class("-invalid") and train(app).config is not None
 
         # a rule across fields marks a Select, and fixing it clears the mark
         await set_fields(pilot, None, **{"model.impl": "scratch", "model.bidirectional": "true"})
         assert "model.bidirectional" in str(error.render())
         assert app.query_one("#f-model-bidirectional", Select).has_class("-invalid")
         await set_fields(pilot, None, **{"model.bidirectional": "false"})
-        assert str(error.render()) == "" and app.config is not None
+        assert str(error.render()) == "" and train(app).config is not None
         assert not app.query(".-invalid"), f"stale error marks: {list(app.query('.-invalid'))}"
 
 
@@ -161,6 +167,7 @@ async def test_failed_runs_keep_the_app_usable(runs_dir, tmp_path):
     app = make_app(runs_dir)
     notes = record_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         dash = app.query_one(Dashboard)
         samples = dash.query_one("#samples", RichLog)
 
@@ -171,19 +178,19 @@ async def test_failed_runs_keep_the_app_usable(runs_dir, tmp_path):
         await set_fields(pilot, "file")
         app.query_one("#corpus-path", Input).value = str(empty)
         await pilot.pause()
-        assert app.config is not None and app.config.data.corpus == str(empty)
+        assert train(app).config is not None and train(app).config.data.corpus == str(empty)
         await pilot.press("s")
         await wait_for(pilot, lambda: dash.state == "failed", what="the run to fail")
-        assert not app.training
+        assert not train(app).training
         assert "FAILED" in log_text(samples) and "is empty" in log_text(samples)
         assert any(kw.get("severity") == "error" and "is empty" in message for message, kw in notes)
         assert run_dirs(runs_dir) == []
 
         # still usable: views switch, the setup comes back
         await pilot.press("2")
-        assert app.query_one("#views", TabbedContent).active == "runs"
+        assert app.shown == "runs"
         await pilot.press("1")
-        assert app.query_one("#views", TabbedContent).active == "train"
+        assert app.shown == "train"
         await pilot.press("e")
         assert app.query_one("#train-switcher").current == "setup"
 
@@ -191,36 +198,37 @@ async def test_failed_runs_keep_the_app_usable(runs_dir, tmp_path):
         #    sine task blows up at step 6 (the trainer stops at a loss or gradient that is not finite)
         await pilot.press("e")
         app.query_one("#preset", Select).value = "sine-mlp"
-        await wait_for(pilot, lambda: app.config is not None and app.config.name == "sine-mlp", what="sine-mlp")
+        await wait_for(pilot, lambda: train(app).config is not None and train(app).config.name == "sine-mlp", what="sine-mlp")
         await set_fields(pilot, None, **{"train.optimizer": "sgd", "train.lr": "1"})
         await pilot.press("s")
-        await wait_for(pilot, lambda: dash.state == "failed" and not app.training, what="the second run to fail")
+        await wait_for(pilot, lambda: dash.state == "failed" and not train(app).training, what="the second run to fail")
         await pilot.pause()
         assert "FAILED: training diverged: the gradient norm became inf at epoch 1, step 6" in log_text(samples)
         assert "try a lower learning rate" in log_text(samples)
         assert any("training diverged" in message for message, _ in notes)
-        assert len(dash.history.step_loss) == 5 == step_lines(app.run_dir)  # every finite step, drawn and logged
-        assert load_checkpoint(app.run_dir / "checkpoint.pt").info["status"] == "failed"
+        assert len(dash.history.step_loss) == 5 == step_lines(train(app).session.run_dir)  # every finite step, drawn and logged
+        assert load_checkpoint(train(app).session.run_dir / "checkpoint.pt").info["status"] == "failed"
 
         # 3. and a good run afterwards
         await pilot.press("e")
         await set_fields(pilot, None, **{"train.lr": "0.3", "train.epochs": "1"})
         await pilot.press("s")
-        await wait_for(pilot, lambda: dash.state == "finished" and not app.training, what="the good run to finish")
+        await wait_for(pilot, lambda: dash.state == "finished" and not train(app).training, what="the good run to finish")
         assert "FAILED" not in log_text(samples)
         assert len(dash.history.epochs) == 1
-        assert len(dash.history.step_loss) == step_lines(app.run_dir) > 0
+        assert len(dash.history.step_loss) == step_lines(train(app).session.run_dir) > 0
 
 
 async def test_quit_mid_run_saves_and_leaves_no_thread(runs_dir):
     threads_before = threading.active_count()
     app = make_app(runs_dir)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await tiny_setup(pilot, train__epochs="100")
         dash = app.query_one(Dashboard)
         await pilot.press("s")
         await wait_for(pilot, lambda: len(dash.history.step_loss) >= 5, what="training to start")
-        worker, run = app.worker, app.run_dir
+        worker, run = train(app).session.worker, train(app).session.run_dir
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running, timeout=20, what="the app to exit")
     assert worker.is_finished and worker.result.status == "stopped"
@@ -237,15 +245,23 @@ async def test_quit_mid_run_saves_and_leaves_no_thread(runs_dir):
 async def test_help_and_view_keys(runs_dir):
     app = make_app(runs_dir)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.pause()
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = "\n".join(str(s.render()) for s in app.screen.query("Static"))
-        for binding in [*app.BINDINGS, *RunsView.BINDINGS]:
-            for key in binding.key.split(","):
-                shown = {"question_mark": "?"}.get(key, key)
-                assert shown in text, f"help does not list {key!r} ({binding.description})"
-            assert binding.description in text
+        views = [entry.load() for entry in VIEWS]
+        sections = {"Everywhere": app.BINDINGS, **{f"The {v.TITLE} view ({v.KEY})": v.BINDINGS for v in views}}
+        assert sum(len(b) for b in sections.values()) > len(app.BINDINGS) + 5  # the views have keys of their own
+        for title, bindings in sections.items():
+            if not bindings:
+                continue
+            part = text.split(f"\n{title}\n", 1)[1].split("\n\n", 1)[0]  # the view's keys are in its section
+            for binding in bindings:
+                for key in binding.key.split(","):
+                    shown = {"question_mark": "?"}.get(key, key)
+                    assert shown in part, f"help does not list {key!r} ({binding.description}) under {title}"
+                assert binding.description in part
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         await pilot.press("f1")
@@ -253,16 +269,19 @@ async def test_help_and_view_keys(runs_dir):
         await pilot.press("q")  # closes the help; does not quit
         assert not isinstance(app.screen, HelpScreen) and app.is_running
 
-        tabs = app.query_one("#views", TabbedContent)
-        for vid, _title, key, _later in reversed(VIEWS):
-            await pilot.press(key)
-            assert tabs.active == vid, f"key {key} shows {tabs.active}, not {vid}"
-            assert app.query_one(f"#{vid}").display
+        for entry in reversed(VIEWS):
+            await pilot.press(entry.key)
+            assert app.shown == entry.view_id, f"key {entry.key} shows {app.shown}, not {entry.view_id}"
+            view = app.view(entry.view_id)
+            assert view.display and [v for v in app.views if v.display] == [view]
+            assert app.focused is not None and view in app.focused.ancestors_with_self  # its keys work
+            assert f"[{entry.key} {entry.title}]" in app.query_one("#view-tabs").labels()
 
 
 async def test_key_bar_shows_the_keys_that_work_now_and_clicks_run_them(runs_dir):
     app = make_app(runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
         await pilot.pause()
         bar = app.query_one(KeyBar)
         assert {"s Start", "e Setup", "? Help", "2 Runs"} <= set(bar.key_texts())
@@ -275,7 +294,7 @@ async def test_key_bar_shows_the_keys_that_work_now_and_clicks_run_them(runs_dir
         await pilot.pause()
         start, _, _ = next(span for span in bar._spans if span[2][2] == "show_view('runs')")
         await pilot.click(KeyBar, offset=(start + 1, 0))
-        assert app.query_one("#views", TabbedContent).active == "runs"
+        assert app.shown == "runs"
 
 
 async def test_runs_table_keeps_its_rendered_rows_between_visits(runs_dir):
@@ -285,7 +304,7 @@ async def test_runs_table_keeps_its_rendered_rows_between_visits(runs_dir):
     from rnntui.presets import load_preset
 
     config = load_preset("lstm")
-    for i in range(12):
+    for i in range(24):
         write_run(runs_dir, f"lstm-2026112{i % 10}-{i:06d}", config, synthetic_events(2, 5, seed=i), 1.7e9 + i)
     app = make_app(runs_dir)
 
@@ -295,6 +314,8 @@ async def test_runs_table_keeps_its_rendered_rows_between_visits(runs_dir):
         return drawn, table.get_component_rich_style("datatable--cursor").bgcolor
 
     async with app.run_test(size=SIZE) as pilot:
+
+        await ready(pilot)
         await pilot.press("2")
         await pilot.pause()
         table = app.query_one("#runs-table", DataTable)
@@ -324,11 +345,11 @@ async def test_runs_table_keeps_its_rendered_rows_between_visits(runs_dir):
 
         # no scrollbar (it cost each visit a second layout pass): the cursor scrolls, the hint says where
         hint = app.query_one("#runs-hint")
-        assert hint.text.startswith("run 1 of 12")
-        for _ in range(11):
+        assert hint.text.startswith("run 1 of 24")
+        for _ in range(23):
             await pilot.press("down")
         await pilot.pause()
-        assert hint.text.startswith("run 12 of 12") and table.scroll_y > 0
+        assert hint.text.startswith("run 24 of 24") and table.scroll_y > 0
 
 
 @pytest.mark.parametrize("device,interval", [("cpu", 1.0), ("cuda:0", 0.5)])
@@ -338,11 +359,12 @@ async def test_dashboard_paces_its_frames_and_redraws_only_changed_charts(runs_d
     chart catches up with the complete history."""
     app = make_app(runs_dir)
     async with app.run_test(size=SIZE) as pilot:
-        app.action_show_view("train")
+        await ready(pilot)
+        app.show_view("train")
         app.query_one("#train-switcher").current = "dashboard"
         await pilot.pause()
         dash = app.query_one(Dashboard)
-        dash.reset("paced", 1.0)
+        dash.reset("paced", 1.0, SimpleNamespace(state=RunState.RUNNING))  # a session, as far as the dashboard sees
         events = synthetic_events(2, 10, device=device)
         dash.add_event(events[0])
         drawn = []
@@ -387,6 +409,7 @@ async def test_the_run_being_trained_is_listed_as_running_until_it_ends(runs_dir
     write_run(runs_dir, "lstm-20261127-000000", config, events, 1.6e9)
     app = make_app(runs_dir)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.press("2")
         await pilot.pause()
         view, table = app.query_one(RunsView), app.query_one("#runs-table", DataTable)
@@ -395,10 +418,10 @@ async def test_the_run_being_trained_is_listed_as_running_until_it_ends(runs_dir
             return [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
 
         assert statuses() == ["unfinished", "unfinished"]
-        view.set_live(live)
+        app.live_run = LiveRun(live)
         await pilot.pause()
         assert statuses() == ["running", "unfinished"]
-        view.set_live(None)  # it ended without a word on disk (killed): unfinished again
+        app.live_run = None  # it ended without a word on disk (killed): unfinished again
         await pilot.pause()
         assert statuses() == ["unfinished", "unfinished"]
 
@@ -410,7 +433,7 @@ async def test_runs_table_draws_what_data_table_draws():
     from rich.text import Text
     from textual.app import App
 
-    from rnntui.tui.widgets.runs_view import RunsTable
+    from rnntui.tui.widgets.runs_table import RunsTable
 
     rows = [("✓", "lstm-20261127-000001", "lstm", "LSTM 256", "5/5", "val ppl 4.877", "1m39s", "cpu", "finished"),
             (" ", "gru", Text("styled", style="bold red"), "[b]markup[/b]", 3.14159, 42, "", "cuda:0", "failed"),
@@ -569,6 +592,7 @@ async def test_an_opened_run_shows_all_its_charts_at_once(runs_dir):
 
     app = make_app(runs_dir)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.press("2")
         await pilot.pause()
         dash = app.query_one(Dashboard)
@@ -577,7 +601,7 @@ async def test_an_opened_run_shows_all_its_charts_at_once(runs_dir):
             history.add(event)
         dash.show_history(history, "opened", 1.0)  # hidden: nothing drawn yet
         assert not dash.drawn
-        app.action_show_view("train")
+        app.show_view("train")
         app.query_one("#train-switcher").current = "dashboard"
         await pilot.pause()
         await pilot.pause()
@@ -587,11 +611,12 @@ async def test_an_opened_run_shows_all_its_charts_at_once(runs_dir):
 async def test_runs_view_lists_opens_and_compares(runs_dir):
     app = make_app(runs_dir)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await tiny_setup(pilot, train__epochs="2")
         dash = app.query_one(Dashboard)
         await pilot.press("s")
-        await wait_for(pilot, lambda: dash.state == "finished" and not app.training, what="the run to finish")
-        run = app.run_dir
+        await wait_for(pilot, lambda: dash.state == "finished" and not train(app).training, what="the run to finish")
+        run = train(app).session.run_dir
         assert len(dash.history.epochs) == 2
         assert len(dash.history.step_loss) == step_lines(run) == 2 * dash.history.start["steps_per_epoch"]
         assert load_checkpoint(run / "checkpoint.pt").info["status"] == "finished"
@@ -613,7 +638,7 @@ async def test_runs_view_lists_opens_and_compares(runs_dir):
         await pilot.press("space")
         assert view.selected == {run.name}
         await pilot.press("o")
-        assert app.query_one("#views", TabbedContent).active == "train"
+        assert app.shown == "train"
         assert app.query_one("#train-switcher").current == "dashboard"
         assert dash.state == "finished" and len(dash.history.step_loss) == step_lines(run)
 
@@ -622,6 +647,7 @@ async def test_ctrl_s_saves_a_preset_that_reads_back_equal(runs_dir, tmp_path):
     app = make_app(runs_dir)
     notes = record_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await tiny_setup(pilot, train__lr="0.25", train__epochs="7")
         app.query_one("#f-data-max-tokens", Input).focus()  # ctrl+s works from inside a field too
         await pilot.press("ctrl+s")
@@ -632,7 +658,7 @@ async def test_ctrl_s_saves_a_preset_that_reads_back_equal(runs_dir, tmp_path):
         assert not isinstance(app.screen, SavePresetScreen)
         saved = tmp_path / "lstm.toml"
         assert saved.is_file()
-        assert load_toml(saved) == app.config
+        assert load_toml(saved) == train(app).config
         assert any(str(saved.name) in message for message, _ in notes)
 
         await pilot.press("ctrl+s")

@@ -13,7 +13,7 @@ from textual.widgets import ContentSwitcher
 from rnntui.config import ExperimentConfig
 from rnntui.training.history import History
 from rnntui.tui.widgets.dashboard import Dashboard
-from tui_helpers import FIXED_DEVICES, make_app, synthetic_events, write_run
+from tui_helpers import FIXED_DEVICES, make_app, ready, synthetic_events, write_run
 
 SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
 
@@ -41,7 +41,7 @@ def tiny_lm(name: str, kind: str, hiddens: int) -> ExperimentConfig:
 @pytest.mark.parametrize("size", SIZES)
 def test_setup_form(snap_compare, app_factory, size):
     make, _ = app_factory
-    assert snap_compare(make(), terminal_size=size)
+    assert snap_compare(make(), terminal_size=size, run_before=ready)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -52,6 +52,7 @@ def test_dashboard_with_recorded_run(snap_compare, app_factory, size):
         history.add(event)
 
     async def show(pilot):
+        await ready(pilot)
         dashboard = pilot.app.query_one(Dashboard)
         pilot.app.query_one("#train-switcher", ContentSwitcher).current = "dashboard"
         await pilot.pause()
@@ -69,5 +70,5 @@ def test_runs_comparison(snap_compare, app_factory, size):
         write_run(runs, f"{name}-20240101-12000{i}", tiny_lm(name, kind, hiddens),
                   synthetic_events(epochs=4, steps_per_epoch=10, scale=scale, seed=i), mtime=1_700_000_000 + i)
     # the runs view lists the newest first (lstm, gru, rnn): mark all three and overlay them
-    assert snap_compare(make(), terminal_size=size,
+    assert snap_compare(make(), terminal_size=size, run_before=ready,
                         press=["2", "space", "down", "space", "down", "space", "c"])

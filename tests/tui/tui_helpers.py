@@ -41,6 +41,16 @@ def make_app(runs_dir: Path, preset: str = "lstm", device: str = "cpu"):
     return app
 
 
+async def ready(pilot) -> None:
+    """Wait until every view is mounted (they follow the first frame)."""
+    await wait_for(pilot, lambda: pilot.app.ready, what="the views to be mounted")
+
+
+def train(app):
+    """The app's Train view (the setup form, the run and its dashboard)."""
+    return app.view("train")
+
+
 def record_notifications(app) -> list[tuple[str, dict[str, Any]]]:
     """Every ``app.notify`` call, also when the test harness shows no toasts."""
     notes: list[tuple[str, dict[str, Any]]] = []
@@ -71,6 +81,8 @@ async def set_fields(pilot, corpus: str | None = "pydoc", **fields: str) -> None
     from rnntui.tui.widgets.setup_form import field_id
 
     app = pilot.app
+    view = train(app)
+    await wait_for(pilot, lambda: view.config is not None or view.setup_error, what="the setup form's fields")
     if corpus is not None:
         app.query_one("#corpus", Select).value = corpus
     for key, value in fields.items():
@@ -87,9 +99,10 @@ async def tiny_setup(pilot, **overrides: str) -> None:
     values = {**TINY, **{k.replace("__", "."): v for k, v in overrides.items()}}
     await set_fields(pilot, "pydoc", **values)
     app = pilot.app
-    await wait_for(pilot, lambda: app.config is not None and app.config.data.corpus == "pydoc",
+    view = train(app)
+    await wait_for(pilot, lambda: view.config is not None and view.config.data.corpus == "pydoc",
                    what="a valid tiny setup")
-    assert app.setup_error == ""
+    assert view.setup_error == ""
 
 
 def step_lines(run_dir: Path) -> int:

@@ -1,31 +1,55 @@
-"""The help screen: every key of the app, from the bindings themselves."""
+"""The help screen: every key of the app and of each view, made from their bindings."""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from collections.abc import Sequence
+
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Static
+
+Section = tuple[str, list[tuple[str, str]]]  # a title, and (keys, what they do) rows
+
+KEY_NAMES = {"question_mark": "?"}
+
+
+def _rows(bindings: Sequence) -> list[tuple[str, str]]:
+    rows = []
+    for binding in bindings:
+        if isinstance(binding, Binding) and binding.description:
+            keys = " / ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in binding.key.split(","))
+            what = binding.description + (f": {binding.tooltip}" if binding.tooltip else "")
+            rows.append((keys, what))
+    return rows
+
+
+def help_sections(app: App, views: Sequence[type]) -> list[Section]:
+    """The app's own keys (and the screen's: moving the focus), then each view's, as they are bound."""
+    everywhere = _rows(app.BINDINGS) + _rows(Screen.BINDINGS)
+    everywhere.append((app.COMMAND_PALETTE_BINDING, "the command palette: every action, themes, screenshots"))
+    sections = [("Everywhere", everywhere)]
+    for view in views:
+        rows = _rows(view.BINDINGS)
+        if rows:
+            sections.append((f"The {view.TITLE} view ({view.KEY})", rows))
+    return sections
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help.close")]
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 72; max-width: 95%; height: auto; max-height: 90%;
-                                  border: thick $primary; background: $surface; padding: 1 2; }
-    """
 
-    def __init__(self, rows: list[tuple[str, str]]) -> None:
+    def __init__(self, sections: list[Section]) -> None:
         super().__init__()
-        self.rows = rows
+        self.sections = sections
 
     def compose(self) -> ComposeResult:
-        width = max(len(k) for k, _ in self.rows)
-        lines = ["rnntui keys (also in the command palette: ctrl+p)", ""]
-        lines += [f"{key:>{width}}  {description}" for key, description in self.rows]
-        lines += ["", "Esc, ? or q closes this screen."]
+        width = max(len(keys) for _, rows in self.sections for keys, _ in rows)
+        lines = ["rnntui keys: a view's keys work while it is shown", ""]
+        for title, rows in self.sections:
+            lines += [title, *(f"  {keys:>{width}}  {what}" for keys, what in rows), ""]
+        lines += ["Esc, ? or q closes this screen."]
         with VerticalScroll():
             yield Static("\n".join(lines), markup=False)
 
@@ -35,12 +59,6 @@ class SavePresetScreen(ModalScreen[str | None]):
 
     AUTO_FOCUS = "#save-path"  # not the scroll container: Enter must reach the Input
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="save.cancel")]
-    DEFAULT_CSS = """
-    SavePresetScreen { align: center middle; }
-    SavePresetScreen > VerticalScroll { width: 70; max-width: 95%; height: auto; border: thick $primary;
-                                        background: $surface; padding: 1 2; }
-    """
-
     def __init__(self, default: str) -> None:
         super().__init__()
         self.default = default

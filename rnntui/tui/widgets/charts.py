@@ -47,8 +47,6 @@ class Chart(PlotextPlot):
     Textual's own path (``_cell_style``), so the cells come out as PlotextPlot's would (a test compares
     them); ``render`` is still PlotextPlot's, for anything that asks for the renderable."""
 
-    DEFAULT_CSS = "Chart { height: 1fr; min-height: 8; }"
-
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.history = History()

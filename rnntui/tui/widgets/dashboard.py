@@ -13,23 +13,18 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import RichLog
 
+from rnntui.clock import clock
 from rnntui.training.history import History
+from rnntui.tui.session import RunState, TrainingSession
 from rnntui.tui.widgets.charts import GradChart, LossChart, MetricChart, SpeedChart
 
 FRAME_S = 0.5  # the status line and one chart, at most this often
 CPU_FRAME_S = 1.0  # ... while a run trains on the CPU (see Dashboard.refresh_charts)
 
 
-def _clock(seconds: float) -> str:
-    seconds = max(int(seconds), 0)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
-        f"{seconds // 60}:{seconds % 60:02d}"
-
-
 class StatusLine(Widget):
     """One line of text that repaints without a layout pass (``Static.update`` would relayout the screen)."""
 
-    DEFAULT_CSS = "StatusLine { height: 1; width: 1fr; }"
     text = reactive("", layout=False)
 
     def render(self) -> str:
@@ -38,7 +33,7 @@ class StatusLine(Widget):
 
 class SampleLog(RichLog):
     """The per-epoch log. A line written to a RichLog grows its virtual size, which makes Textual lay
-    out the whole screen again (~20 ms here, once an epoch, taken from the training threads on a CPU):
+    out the whole screen again (once an epoch, time taken from the training threads on a CPU):
     its size is fixed by the dashboard's grid, so only its scrollbar needs the news, and that is all it
     gets (its scrollbar appearing is still a layout change for Textual, as it must be)."""
 
@@ -57,17 +52,11 @@ class SampleLog(RichLog):
 
 
 class Dashboard(Widget):
-    """Holds the run's complete History. ``refresh_charts`` (called twice a second) repaints the status
-    line and one chart whose data changed, in turn, in the same frame."""
+    """Holds the run's complete History: the run training now (its session says how it stands) or one
+    opened from the Runs view. ``refresh_charts`` (called twice a second) repaints the status line and
+    one chart whose data changed, in turn, in the same frame."""
 
-    DEFAULT_CSS = """
-    Dashboard { height: 1fr; }
-    Dashboard #status { height: 1; padding: 0 1; }
-    Dashboard #progress { height: 1; padding: 0 1; color: $accent; }
-    Dashboard #body { height: 1fr; }
-    Dashboard #charts { grid-size: 2 2; grid-gutter: 0 1; width: 3fr; height: 1fr; }
-    Dashboard #samples { width: 2fr; height: 1fr; border-left: solid $primary; }
-    """
+    can_focus = True  # the keys of the Train view reach it while the setup form is out of sight
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -77,8 +66,13 @@ class Dashboard(Widget):
         self.last_frame = 0.0
         self.turn = 0
         self._charts: list[Widget] | None = None
-        self.state = "idle"
+        self.session: TrainingSession | None = None  # the live run's, which alone changes its state
+        self.opened_state = RunState.IDLE  # the state of a run opened from disk
         self.title = ""
+
+    @property
+    def state(self) -> RunState:
+        return self.session.state if self.session is not None else self.opened_state
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -102,12 +96,14 @@ class Dashboard(Widget):
         just after the frame that shows the view (not one chart a frame)."""
         self.call_after_refresh(self.refresh_charts, everything=True)
 
-    def reset(self, title: str, clip: float) -> None:
+    def reset(self, title: str, clip: float, session: TrainingSession | None = None) -> None:
+        """A new run to show: the one ``session`` trains, or (without) one about to be opened."""
         self.history = History()
         self.title = title
+        self.session = session
+        self.opened_state = RunState.IDLE
         self.query_one(GradChart).clip = clip
         self.query_one("#samples", RichLog).clear()
-        self.state = "starting"
         self.drawn.clear()
         self.version += 1
         self.refresh_charts(everything=True)
@@ -116,7 +112,7 @@ class Dashboard(Widget):
         """A finished run, read from its metrics.jsonl."""
         self.reset(title, clip)
         self.history = history
-        self.state = history.end.get("status", "interrupted")
+        self.opened_state = RunState.of(history.end.get("status"))
         log = self.query_one("#samples", RichLog)
         for event in history.epochs:
             self._log_epoch(log, event)
@@ -134,12 +130,10 @@ class Dashboard(Widget):
             self.query_one(SpeedChart).unit = event.get("unit", "tok")
             self.query_one("#samples", RichLog).write(f"{event['description']}\n{event['num_params']:,} parameters "
                                                       f"on {event['device']}")
-            self.state = "running"
             self.version += 1  # the speed chart's unit
         elif kind == "epoch":
             self._log_epoch(self.query_one("#samples", RichLog), event)
         elif kind == "end":
-            self.state = event["status"]
             if event.get("message"):
                 self.query_one("#samples", RichLog).write(f"{event['status']}: {event['message']}")
 
@@ -154,10 +148,9 @@ class Dashboard(Widget):
     def refresh_charts(self, everything: bool = False, charts_too: bool = True) -> None:
         """Repaint the status line and the next chart whose data changed (all of them if ``everything``;
         none if not ``charts_too``), in one frame: twice a second, or once while a run trains on the CPU.
-        On the CPU the UI's time is taken from the run's own threads, which wait for each other: when a
-        chart frame cost 15-20 ms, two frames a second made the oneDNN LSTM train about 10% slower than
-        with the charts out of sight (a chart is 2-5 ms now: benchmarks/charts.py). A status-only frame
-        in between would cost a few ms more each time, so there are none."""
+        On the CPU the UI's time is taken from the run's own threads, which wait for each other, so the
+        frames are few (``benchmarks/tui.py``: TUI against CLI tokens/s; ``benchmarks/charts.py``: one
+        chart's redraw). A status-only frame in between would cost as much again, so there are none."""
         if self.region.area == 0:  # not on screen: catch up when shown
             return
         h = self.history
@@ -187,7 +180,7 @@ class Dashboard(Widget):
     def status_line(self) -> str:
         h = self.history
         if not h.start:
-            return f"{self.title}  {self.state}" if self.title else "no run yet: set one up and press s (or F5)"
+            return f"{self.title}  {self.state.value}" if self.title else "no run yet: set one up and press s (or F5)"
         step = h.last_step
         epochs = h.start.get("epochs", 0)
         elapsed = step.get("elapsed_s", 0.0) if step else 0.0
@@ -201,7 +194,7 @@ class Dashboard(Widget):
         parts = [
             self.title,
             f"epoch {step.get('epoch', 0)}/{epochs} step {step.get('step', 0)}/{step.get('steps_per_epoch', 0)}",
-            f"{speed:,.0f} {unit}/s", f"elapsed {_clock(elapsed)}", f"ETA {_clock(eta)}" if eta else "",
-            h.start.get("device", ""), self.state.upper() if self.state != "running" else "running",
+            f"{speed:,.0f} {unit}/s", f"elapsed {clock(elapsed)}", f"ETA {clock(eta)}" if eta else "",
+            h.start.get("device", ""), self.state.value.upper() if self.state != "running" else "running",
         ]
         return " │ ".join(p for p in parts if p)

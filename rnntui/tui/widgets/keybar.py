@@ -1,8 +1,8 @@
 """The footer: the keys that work now, on one line drawn as one piece of text.
 
 Textual's ``Footer`` makes a widget per key and rebuilds them all whenever the bindings change, which
-they do at every view switch and focus change; on this 2-core machine that rebuild cost about 65 ms of
-a 100 ms key press (``benchmarks/tui.py``), more while a run trains beside it. ``KeyBar`` shows the
+they do at every view switch and focus change: most of a key press's time (``benchmarks/tui.py``:
+key press to frame). ``KeyBar`` shows the
 same thing (the active, shown bindings of the focused chain; disabled ones dimmed; the command palette
 at the right), repaints only when that changed, and still runs a key's action when it is clicked.
 """
@@ -19,12 +19,6 @@ Item = tuple[str, str, str, bool, object]  # key shown, description, action, ena
 
 class KeyBar(Widget):
     COMPONENT_CLASSES = {"keybar--key", "keybar--description", "keybar--disabled"}
-    DEFAULT_CSS = """
-    KeyBar { dock: bottom; height: 1; width: 1fr; background: $footer-background; color: $footer-foreground; }
-    KeyBar > .keybar--key { color: $footer-key-foreground; background: $footer-key-background; text-style: bold; }
-    KeyBar > .keybar--description { color: $footer-description-foreground; }
-    KeyBar > .keybar--disabled { color: $text-disabled; }
-    """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -58,16 +58,6 @@ def parse(text: str, kind: str) -> Any:
 class SetupForm(Widget):
     """Emits ``SetupForm.Changed`` with a valid config, or with the reason why it is not valid."""
 
-    DEFAULT_CSS = """
-    SetupForm { height: 1fr; }
-    SetupForm .row { height: 1; margin-bottom: 1; }
-    SetupForm .row Label { width: 16; padding: 0 1 0 0; text-align: right; }
-    SetupForm .row Input, SetupForm .row Select { width: 1fr; max-width: 60; }
-    SetupForm Input.-invalid { background: $error 40%; }
-    SetupForm #setup-error { color: $error; height: auto; padding: 0 1; }
-    SetupForm .section { text-style: bold; padding: 0 0 0 1; color: $accent; height: 1; }
-    """
-
     class Changed(Message):
         def __init__(self, config: ExperimentConfig | None, error: str) -> None:
             super().__init__()
@@ -106,7 +96,18 @@ class SetupForm(Widget):
         yield VerticalScroll(id="fields")
 
     def on_mount(self) -> None:
-        self.load_preset(self.preset)
+        # the preset's fields follow the first frame (each row costs the first paint a few ms:
+        # benchmarks/startup.py); the preset, data and device rows are in it
+        self.call_after_refresh(self.load_preset, self.preset)
+
+    def set_devices(self, devices: list[tuple[str, str]]) -> None:
+        """The devices torch found (it is imported after the first frame); the choice stays if it is there."""
+        select = self.query_one("#device", Select)
+        current = select.value
+        self.devices = devices
+        select.set_options(devices)
+        names = [name for _, name in devices]
+        select.value = current if current in names else names[0]
 
     def load_preset(self, name: str) -> None:
         from rnntui.presets import load_preset

@@ -1,0 +1,215 @@
+"""The Train view (1): set up an experiment, train it in a child process, watch it live."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import ContentSwitcher, RichLog
+
+from rnntui.config import ExperimentConfig, to_toml
+from rnntui.tui.messages import RunEnded, RunEvent, RunStarted, StepsLogged
+from rnntui.tui.model_choice import LiveRun
+from rnntui.tui.views.base import View
+from rnntui.tui.widgets.setup_form import SetupForm
+
+if TYPE_CHECKING:
+    from rnntui.training.runs import RunSummary
+    from rnntui.tui.session import TrainingSession
+    from rnntui.tui.widgets.dashboard import Dashboard
+
+FRAME_S = 0.5  # the dashboard's pace (it draws less often while a CPU run trains: Dashboard.refresh_charts)
+KEY_QUIET_S = 0.3  # charts are not redrawn within this long after a key press: the key's screen comes first
+
+
+class TrainView(View):
+    VIEW_ID = "train"
+    ABOUT = ""  # the setup form and the dashboard say what they are
+    BINDINGS = [
+        Binding("s", "start", "Start", id="train.start", tooltip="start training the setup"),
+        Binding("p", "toggle_pause", "Pause", id="train.pause", tooltip="pause or resume training"),
+        Binding("x", "stop", "Stop", id="train.stop", tooltip="stop training; keeps the checkpoint"),
+        Binding("e", "edit_setup", "Setup", id="train.setup", tooltip="back to the experiment setup"),
+        Binding("ctrl+s", "save_preset", "Save preset", id="train.save", show=False,
+                tooltip="save the setup as a TOML preset"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.session: TrainingSession | None = None
+        self.config: ExperimentConfig | None = None
+        self.setup_error = ""
+        self.start_when_ready = False  # s was pressed before the preset's fields had loaded
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        with ContentSwitcher(initial="setup", id="train-switcher"):
+            yield SetupForm(app.presets, app.initial_preset, app.devices, app.initial_device, id="setup")
+
+    def on_mount(self) -> None:
+        self.switcher = self.query_one("#train-switcher", ContentSwitcher)
+
+    async def mount_rest(self) -> None:
+        """The dashboard (out of sight at first) and its charts' modules, just after the first frame."""
+        from rnntui.tui.widgets.dashboard import Dashboard
+
+        self.dashboard: Dashboard = Dashboard(id="dashboard")
+        await self.switcher.mount(self.dashboard)
+        self.set_interval(FRAME_S, self._tick)
+
+    def on_unmount(self) -> None:
+        if self.training:  # the app is going (however it goes): the run stops and saves, never runs on alone
+            self.session.stop()
+
+    def _tick(self) -> None:
+        self.dashboard.refresh_charts(charts_too=time.monotonic() - self.app.last_key > KEY_QUIET_S)
+
+    @property
+    def training(self) -> bool:
+        return self.session is not None and self.session.active
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("start", "edit_setup"):
+            return not self.training
+        if action in ("toggle_pause", "stop"):
+            return self.training
+        return True
+
+    def default_focus(self):
+        return self.query_one("#dashboard") if self.switcher.current == "dashboard" else super().default_focus()
+
+    def show_part(self, part: str) -> None:
+        """The setup form or the dashboard, with the focus in it (keys typed into a hidden field are lost)."""
+        self.switcher.current = part
+        self._last_focus = None
+        if self.is_attached and self.app.shown == self.VIEW_ID:
+            self.activate()
+
+    # -- the setup --------------------------------------------------------------------------------------
+    def on_setup_form_changed(self, event: SetupForm.Changed) -> None:
+        self.config, self.setup_error = event.config, event.error
+        self.refresh_bindings()
+        if self.start_when_ready:
+            self.start_when_ready = False
+            self.action_start()
+
+    def set_devices(self, devices: list[tuple[str, str]]) -> None:
+        self.query_one(SetupForm).set_devices(devices)
+
+    def action_edit_setup(self) -> None:
+        self.app.show_view(self.VIEW_ID)
+        self.show_part("setup")
+
+    def action_save_preset(self) -> None:
+        if self.config is None:
+            self.notify(f"fix the setup first: {self.setup_error}", severity="error")
+            return
+        config = self.config
+
+        def save(path: str | None) -> None:
+            if not path:
+                return
+            try:
+                Path(path).expanduser().write_text(to_toml(config), encoding="utf-8")
+            except OSError as exc:
+                self.notify(f"could not save {path}: {exc.strerror or exc}", severity="error")
+                return
+            self.notify(f"saved {path}; use it with: rnntui train --config {path}")
+
+        from rnntui.tui.screens.help import SavePresetScreen
+
+        self.app.push_screen(SavePresetScreen(f"{config.name}.toml"), save)
+
+    # -- the run --------------------------------------------------------------------------------------------
+    def action_start(self) -> None:
+        if self.training:
+            return
+        if self.config is None and not self.setup_error:  # the preset's fields are still being mounted
+            self.start_when_ready = True
+            return
+        self.query_one(SetupForm).validate()
+        if self.config is None:
+            self.notify(f"cannot start: {self.setup_error}", severity="error", title="invalid setup")
+            self.action_edit_setup()
+            return
+        from rnntui.training.runs import new_run_dir
+        from rnntui.tui.session import TrainingSession
+
+        config, app = self.config, self.app
+        try:
+            run_dir = new_run_dir(app.runs_dir, config.name)
+        except OSError as exc:
+            self.notify(f"cannot start: no run folder in {app.runs_dir}: {exc.strerror or exc}", severity="error")
+            return
+        self.session = TrainingSession(self, config, run_dir, app.data_dir)
+        self.dashboard.reset(config.name, config.train.clip, self.session)
+        app.show_view(self.VIEW_ID)
+        self.show_part("dashboard")
+        self.session.start()
+        self.refresh_bindings()
+
+    def action_toggle_pause(self) -> None:
+        if not self.training:
+            return
+        if self.session.paused:
+            self.session.resume()
+        else:
+            self.session.pause()
+
+    def action_stop(self) -> None:
+        if self.training:
+            self.session.stop()
+
+    async def stop_and_wait(self) -> None:
+        """Stop the run within one batch and wait until its checkpoint is saved and its process gone."""
+        if self.training and self.session.worker is not None:
+            self.session.stop()
+            self.notify("stopping: saving the checkpoint…")
+            await self.app.workers.wait_for_complete([self.session.worker])
+
+    def _current(self, message) -> bool:
+        return self.session is not None and message.run_dir == self.session.run_dir
+
+    def on_run_started(self, message: RunStarted) -> None:
+        if self._current(message):
+            self.app.live_run = LiveRun(message.run_dir)
+
+    def on_steps_logged(self, message: StepsLogged) -> None:
+        if self._current(message):
+            self.dashboard.add_points(message.points)
+
+    def on_run_event(self, message: RunEvent) -> None:
+        if not self._current(message):
+            return
+        self.session.note(message)
+        self.dashboard.add_event(message.event)
+        if message.event.get("event") == "epoch":  # its checkpoint now holds one more epoch
+            self.app.live_run = replace(self.app.live_run, epoch=self.session.epoch) if self.app.live_run else None
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        if not self._current(message):
+            return
+        self.session.note(message)
+        self.app.live_run = None
+        if message.status == "failed":
+            from rnntui.training.runs import discard_if_empty
+
+            discard_if_empty(message.run_dir)
+            self.dashboard.query_one("#samples", RichLog).write(f"FAILED: {message.reason}")
+            self.notify(message.reason, title="training failed", severity="error", timeout=10)
+        else:
+            self.notify(f"{message.status} after {message.epochs_done} epochs; run saved in {message.run_dir}")
+        self.refresh_bindings()
+
+    def open_run(self, run: RunSummary) -> None:
+        """Show a past run's charts (from its metrics.jsonl)."""
+        if self.training:
+            self.notify("a run is training: stop it (x) before opening another", severity="warning")
+            return
+        self.dashboard.show_history(run.history, f"{run.name} ({run.config.name})", run.config.train.clip)
+        self.app.show_view(self.VIEW_ID)
+        self.show_part("dashboard")
