@@ -145,7 +145,12 @@ class RnntuiApp(App[None]):
             await self.run_action(action, view)
 
     def on_runs_view_open(self, event) -> None:
-        self.view("train").open_run(event.run)
+        """A run opened in the Runs view: a sine run in the Sequence view, any other's charts in Train."""
+        if event.run.config.task == "sine":
+            self.model_choice = ModelChoice("run", event.run.path)
+            self.show_view("sequence")
+        else:
+            self.view("train").open_run(event.run)
 
     def action_pick_model(self) -> None:
         from rnntui.tui.screens.model_picker import ModelPicker

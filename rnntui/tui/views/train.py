@@ -136,21 +136,33 @@ class TrainView(View):
             self.notify(f"cannot start: {self.setup_error}", severity="error", title="invalid setup")
             self.action_edit_setup()
             return
+        self.start(self.config)
+
+    def start(self, config: ExperimentConfig, show: bool = True) -> Path | None:
+        """Train ``config`` as a run of its own (any view may ask: the Sequence view retrains from its own
+        settings); the run folder, or None when a run is training already or no folder can be made.
+        ``show``: the dashboard comes on screen (else the asking view stays, and follows ``app.live_run``)."""
+        if self.training:
+            self.notify("a run is training: stop it (x in the Train view) first", severity="warning")
+            return None
         from rnntui.training.runs import new_run_dir
         from rnntui.tui.session import TrainingSession
 
-        config, app = self.config, self.app
+        app = self.app
         try:
             run_dir = new_run_dir(app.runs_dir, config.name)
         except OSError as exc:
             self.notify(f"cannot start: no run folder in {app.runs_dir}: {exc.strerror or exc}", severity="error")
-            return
+            return None
         self.session = TrainingSession(self, config, run_dir, app.data_dir)
         self.dashboard.reset(config.name, config.train.clip, self.session)
-        app.show_view(self.VIEW_ID)
-        self.show_part("dashboard")
+        self.switcher.current = "dashboard"
+        self._last_focus = None
+        if show:
+            app.show_view(self.VIEW_ID)
         self.session.start()
         self.refresh_bindings()
+        return run_dir
 
     def action_toggle_pause(self) -> None:
         if not self.training:
