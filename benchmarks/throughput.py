@@ -7,6 +7,9 @@ a linear output layer, SGD lr 1, clipping at norm 1, sequential batches of 32 x 
 carried and detached) with ``rnntui.training.Trainer`` and with a hand-written loop, in this process,
 alternating, and prints tokens/s of each and the ratio (median over rounds).
 
+Part 1b times the same trainer with and without the per-group gradient norms it logs every
+``train.grad_norms_every`` steps.
+
 Part 2 trains the language model of each kind (RNN, GRU, LSTM) with the scratch cell and with its
 torch.nn twin through the same trainer, and times the cells alone (forward + backward of a 35-step
 batch), printing scratch/torch ratios. Ratios, not absolute times, are what to compare: the machine
@@ -134,9 +137,22 @@ def main() -> None:
     print(f"    rnntui Trainer      {o:>10,.0f} tokens/s")
     print(f"    ratio trainer/bare  {o / b:10.3f}   (rounds: {', '.join(f'{x / y:.3f}' for x, y in zip(ours, bare))})")
 
+    # the per-group gradient norms (one "grads" event every train.grad_norms_every steps): what they cost
+    off = config.replace(train={"grad_norms_every": 0})
+    every = config.train.grad_norms_every
+    on_speeds, off_speeds = [], []
+    for _ in range(args.rounds):
+        on_speeds.append(time_trainer(config, args.steps))
+        off_speeds.append(time_trainer(off, args.steps))
+    ratios = [x / y for x, y in zip(on_speeds, off_speeds)]
+    print(f"\n[1b] the same trainer with per-group gradient norms every {every} steps against none")
+    print(f"    none                {statistics.median(off_speeds):>10,.0f} tokens/s")
+    print(f"    every {every:<3}          {statistics.median(on_speeds):>10,.0f} tokens/s")
+    print(f"    ratio               {statistics.median(ratios):10.3f}   (rounds: {', '.join(f'{r:.3f}' for r in ratios)})")
+
     if args.skip_cells:
         return
-    print(f"\n[2] scratch cell vs torch.nn twin (same trainer, LM training tokens/s; and the cell alone, fwd+bwd)")
+    print("\n[2] scratch cell vs torch.nn twin (same trainer, LM training tokens/s; and the cell alone, fwd+bwd)")
     V = len(prepare(config).corpus.vocab)
     for kind in ("rnn", "gru", "lstm"):
         scratch, twin = [], []

@@ -111,9 +111,11 @@ class TrainConfig:
     clip: float = 1.0  # gradient clipping by global norm; 0 turns it off
     seed: int = 0
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:N" or "mps"
+    grad_norms_every: int = 10  # log the gradient norm of each parameter group every N steps; 0: never
 
     def __post_init__(self) -> None:
         s = "train"
+        _at_least(s, "grad_norms_every", self.grad_norms_every, 0)
         _choice(s, "optimizer", self.optimizer, OPTIMIZERS)
         _positive(s, "lr", self.lr)
         _at_least(s, "epochs", self.epochs, 1)

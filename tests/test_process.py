@@ -10,7 +10,7 @@ import pytest
 from conftest import tiny_config
 from rnntui.errors import describe
 from rnntui.training.checkpoint import load_checkpoint
-from rnntui.training.events import EpochEnded, FitStarted, StepEnded
+from rnntui.training.events import EpochEnded, FitStarted, GradNormsLogged, StepEnded
 from rnntui.training.history import load_history
 from rnntui.training.process import TrainingFailed, TrainingProcess, _Relay, child_processes
 
@@ -36,12 +36,18 @@ def test_relay_batches_steps_in_time_and_never_loses_one():
     relay(FitStarted(1, 100, "cpu", 10, "tiny"))
     for i in range(1, 51):
         relay(_step(i))
+        if i % 10 == 0:  # the per-group gradient norms travel with the steps, in order
+            relay(GradNormsLogged(1, i, i, {"layer0.recurrent": 0.5, "output": 0.25}))
     assert [m["event"] for m in pipe.sent] == ["start"]  # the steps wait for the interval (or an epoch)
     relay(EpochEnded(1, 1, {"train_ppl": 3.0}, 1000.0, 5.0, "sample"))  # an epoch sends them first
     assert [m["event"] for m in pipe.sent] == ["start", "steps", "epoch"]
-    assert [p["step"] for p in pipe.sent[1]["points"]] == list(range(1, 51))
+    points = pipe.sent[1]["points"]
+    assert [p["step"] for p in points if p["event"] == "step"] == list(range(1, 51))
+    assert [(p["global_step"], p["norms"]["output"]) for p in points if p["event"] == "grads"] == [
+        (i, 0.25) for i in range(10, 51, 10)]
+    assert points.index(next(p for p in points if p["event"] == "grads")) == 10  # after step 10
     assert pipe.sent[2]["train_ppl"] == 3.0  # the epoch's metrics, flattened as in metrics.jsonl
-    assert all(isinstance(v, (int, float, str, bool)) for p in pipe.sent[1]["points"] for v in p.values())
+    assert all(isinstance(v, (int, float, str, bool, dict)) for p in pipe.sent[1]["points"] for v in p.values())
 
 
 def test_relay_stops_the_run_when_the_parent_is_gone():
@@ -64,7 +70,7 @@ def test_a_run_in_a_child_process_pauses_resumes_and_stops_with_its_checkpoint(w
 
     def control() -> None:
         def steps() -> int:
-            return sum(len(m["points"]) for m in list(seen) if m["event"] == "steps")
+            return sum(p["event"] == "step" for m in list(seen) if m["event"] == "steps" for p in m["points"])
 
         while steps() < 20:
             time.sleep(0.02)
@@ -87,7 +93,7 @@ def test_a_run_in_a_child_process_pauses_resumes_and_stops_with_its_checkpoint(w
     assert marks["still_paused"] == marks["paused"] > 0  # nothing trained while paused
     events = [m["event"] for m in seen]
     assert events[0] == "start" and events[-1] == "end" and "steps" in events
-    points = [p for m in seen if m["event"] == "steps" for p in m["points"]]
+    points = [p for m in seen if m["event"] == "steps" for p in m["points"] if p["event"] == "step"]
     assert [p["global_step"] for p in points] == list(range(1, len(points) + 1))  # none lost, none twice
     run = workdir / "run"
     assert load_checkpoint(run / "checkpoint.pt").info["status"] == "stopped"

@@ -303,3 +303,23 @@ def test_time_machine_from_the_shared_data_directory(data_dir):
     words = load_lm_corpus(DataConfig(corpus="timemachine", token="word"))
     assert len(words.tokens) == 32775
     assert words.vocab.idx_to_token[1:4] == ["the", "i", "and"]
+
+
+@pytest.mark.parametrize("every", [3, 0])
+def test_gradient_norms_per_parameter_group_are_logged_every_n_steps(tmp_path, every):
+    """A "grads" event every N steps: each group's norm before clipping; together they are the step's norm."""
+    from rnntui.training.history import load_history
+
+    config = tiny_config(train={"epochs": 1, "grad_norms_every": every, "clip": 0.5})
+    train(config, tmp_path)
+    history = load_history(tmp_path / METRICS)
+    if not every:
+        assert history.grad_groups == []
+        return
+    steps = len(history.step_loss)
+    assert [e["global_step"] for e in history.grad_groups] == list(range(every, steps + 1, every))
+    for event in history.grad_groups:
+        assert set(event["norms"]) == {"layer0.input", "layer0.recurrent", "layer0.bias", "output"}
+        total = math.sqrt(sum(v * v for v in event["norms"].values()))
+        assert total == pytest.approx(history.grad_norm[event["global_step"] - 1], rel=1e-5)  # before clipping
+    assert any(history.clipped[e["global_step"] - 1] for e in history.grad_groups)  # (clipping did happen)

@@ -45,6 +45,19 @@ class StepEnded(Event):
 
 
 @dataclass(frozen=True)
+class GradNormsLogged(Event):
+    """The gradient norm of each parameter group (before clipping), every ``train.grad_norms_every`` steps:
+    ``layer<k>.input``, ``layer<k>.recurrent``, ``layer<k>.bias``, ``output``, ``embedding`` (prefixed
+    ``encoder.``/``decoder.`` for seq2seq); their root sum of squares is the step's ``grad_norm``."""
+
+    kind: ClassVar[str] = "grads"
+    epoch: int
+    step: int
+    global_step: int
+    norms: dict[str, float]
+
+
+@dataclass(frozen=True)
 class EpochEnded(Event):
     kind: ClassVar[str] = "epoch"
     epoch: int

@@ -81,7 +81,7 @@ class JsonlLog:
     def __call__(self, event: Event) -> None:
         values = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in event.to_dict().items()}
         self.file.write(json.dumps(values) + "\n")
-        if event.kind != "step":
+        if event.kind not in ("step", "grads"):  # the many small ones are flushed with the next epoch
             self.file.flush()
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ class History:
     tokens_per_s: list[float] = field(default_factory=list)
     epochs: list[dict[str, Any]] = field(default_factory=list)  # one dict of metrics per epoch
     last_step: dict[str, Any] = field(default_factory=dict)
+    grad_groups: list[dict[str, Any]] = field(default_factory=list)  # "grads" events: per-group norms
     _smoothed: list[float] = field(default_factory=list, repr=False, compare=False)
     _smoothed_avg: float = field(default=0.0, repr=False, compare=False)
 
@@ -38,6 +39,8 @@ class History:
             self.clipped.append(bool(event["clipped"]))
             self.tokens_per_s.append(_num(event["tokens_per_s"]))
             self.last_step = event
+        elif kind == "grads":
+            self.grad_groups.append(event)
         elif kind == "epoch":
             self.epochs.append(event)
         elif kind == "start":

@@ -62,7 +62,7 @@ class _Relay:
 
     def __call__(self, event: Event) -> None:
         values = event.to_dict()
-        if event.kind == "step":
+        if event.kind in ("step", "grads"):
             self.buffer.append(values)
             if time.monotonic() - self.last >= self.interval:
                 self.flush()

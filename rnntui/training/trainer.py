@@ -19,7 +19,8 @@ from torch import nn
 
 from rnntui.config import TrainConfig
 from rnntui.errors import ConfigError, TrainingDiverged
-from rnntui.training.events import Callback, EpochEnded, Event, FitEnded, FitStarted, StepEnded
+from rnntui.inspect.gradients import group_grad_norms
+from rnntui.training.events import Callback, EpochEnded, Event, FitEnded, FitStarted, GradNormsLogged, StepEnded
 from rnntui.training.metrics import best_of
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class Trainer:
         model, config = self.task.model, self.config
         params = [p for p in model.parameters() if p.requires_grad]
         max_norm = config.clip if config.clip > 0 else math.inf
+        every = config.grad_norms_every
         start = self.start_time = time.perf_counter()
         last_loss = math.nan
         first = self.epoch + 1
@@ -124,6 +126,9 @@ class Trainer:
                     self._diverged("loss", loss_value, epoch, step, last_loss, start)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                groups = None
+                if every and (self.global_step + 1) % every == 0:  # before clipping scales them
+                    groups = group_grad_norms(model)
                 grad_norm = torch.nn.utils.clip_grad_norm_(params, max_norm).item()
                 if not math.isfinite(grad_norm):
                     self._diverged("gradient norm", grad_norm, epoch, step, loss_value, start)
@@ -137,6 +142,8 @@ class Trainer:
                     epoch, step, self.global_step, len(batches), loss_value, grad_norm, grad_norm > max_norm,
                     units / max(now - epoch_start, 1e-9), now - start,
                 ))
+                if groups is not None:
+                    self.emit(GradNormsLogged(epoch, step, self.global_step, groups))
             train_time = time.perf_counter() - epoch_start
             train_loss = loss_sum / max(units, 1)
             metrics = {"train_loss": train_loss, **self.task.epoch_metrics(train_loss)}
