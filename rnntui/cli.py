@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TextIO
 
 from rnntui import __version__
 from rnntui.clock import clock
-from rnntui.errors import ConfigError, RnntuiError
+from rnntui.errors import ConfigError, RnntuiError, RunFolderError
 
 PROG = "rnntui"
 
@@ -51,6 +52,8 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", metavar="DIR", help="run directory (default: a new one under the runs directory)")
     train.add_argument("--data-dir", metavar="DIR", help="where downloaded data sets are cached (or RNNTUI_DATA_DIR)")
     train.add_argument("--quiet", action="store_true", help="no progress bar; only the epoch lines")
+    train.add_argument("--resume", metavar="RUN_DIR", help="go on with this run, in its own folder, until it has "
+                       "--epochs epochs in all (default: its configured number)")
 
     from rnntui.commands import modules
 
@@ -143,6 +146,18 @@ def _load_config(args: argparse.Namespace):
     from rnntui.config import ExperimentConfig, load_toml
     from rnntui.presets import load_preset
 
+    if args.resume:
+        given = [flag for flag, value in (("--preset", args.preset), ("--config", args.config),
+                                          ("--corpus", args.corpus), ("--seed", args.seed), ("--out", args.out))
+                 if value is not None]
+        if given:
+            raise ConfigError(f"--resume goes on with the run's own settings; {', '.join(given)} cannot change them")
+        run = Path(args.resume)
+        if not (run / "config.toml").is_file():
+            raise ConfigError(f"no run to resume in {run}: it has no config.toml")
+        config = load_toml(run / "config.toml")
+        train = {k: v for k, v in {"epochs": args.epochs, "device": args.device}.items() if v is not None}
+        return config.replace(train=train)
     if not args.preset and not args.config:
         raise ConfigError("give --preset NAME (see `rnntui presets`) or --config FILE.toml")
     config = load_preset(args.preset) if args.preset else ExperimentConfig()
@@ -159,20 +174,34 @@ def _train(args: argparse.Namespace) -> int:
     from rnntui.training.experiment import train
     from rnntui.training.runs import CHECKPOINT, METRICS, discard_if_empty, new_run_dir
 
-    out = Path(args.out) if args.out else new_run_dir(runs_dir(), config.name)
-    progress = Progress(sys.stderr, quiet=args.quiet)
+    made = not args.out and not args.resume
     try:
-        end, experiment = train(config, out, [progress], data_dir=args.data_dir)
+        out = Path(args.resume or args.out) if not made else new_run_dir(runs_dir(), config.name)
+    except OSError as exc:
+        raise RunFolderError(f"cannot make a run folder in {runs_dir()}: {exc.strerror or exc}") from None
+    progress = Progress(sys.stderr, quiet=args.quiet)
+    stopped_by: list[int] = []  # SIGTERM (a scheduler's time limit, kill) and SIGHUP (a closed terminal)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda signum, frame: stopped_by.append(signum))
+    try:
+        end, experiment = train(config, out, [progress], should_stop=lambda: bool(stopped_by),
+                                data_dir=args.data_dir, resume=bool(args.resume))
     except KeyboardInterrupt:
         progress.clear()
         print(f"{PROG}: interrupted; checkpoint saved to {out / CHECKPOINT}", file=sys.stderr)
         return 130
     except BaseException:
-        if not args.out:
+        if made:
             discard_if_empty(out)  # bad data fails before anything is written
         raise
     finally:
         progress.clear()
+    if stopped_by:
+        name = signal.Signals(stopped_by[0]).name
+        print(f"{PROG}: stopped by {name} after {end.epochs_done} epochs; checkpoint saved to {out / CHECKPOINT} "
+              f"(go on with: rnntui train --resume {out})", file=sys.stderr)
+        return 128 + stopped_by[0]
     best = ", ".join(f"best {k} {v:.4g}" for k, v in end.best.items() if not k.endswith("_loss"))
     print(f"{end.status} after {end.epochs_done} epochs in {end.elapsed_s:.0f}s"
           + (f" ({best})" if best else "") + f"; checkpoint {out / CHECKPOINT}, metrics {out / METRICS}")
@@ -241,20 +270,27 @@ def _runs(args: argparse.Namespace) -> int:
 
     directory = Path(args.runs_dir) if args.runs_dir else runs_dir()
     if not args.compare:
-        rows = [CELL_TITLES, *(run.cells() for run in list_runs(directory))]
+        runs = list_runs(directory)
+        rows = [CELL_TITLES, *(run.cells() for run in runs)]
         if len(rows) == 1:
             print(f"no runs in {directory}")
             return 0
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for row in rows:
             print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        for run in runs:
+            if run.error:
+                print(f"{run.name}: unreadable: {run.error}")
         return 0
     chosen = []
     for name in args.compare:
         path = Path(name) if Path(name).is_dir() else directory / name
         if not (path / CONFIG).is_file():
             raise ConfigError(f"no run {name!r} in {directory}")
-        chosen.append(read_run(path))
+        run = read_run(path)
+        if run.config is None:
+            raise ConfigError(f"{name} is unreadable: {run.error}")
+        chosen.append(run)
     metric = args.metric or comparable_metric(chosen)
     series = [r.history.epoch_series(metric) for r in chosen]
     widths = [max(len(r.name), 10) for r in chosen]  # a figure is at most 10 characters (.4g)

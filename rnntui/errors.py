@@ -19,6 +19,10 @@ class CheckpointError(RnntuiError):
     """A checkpoint that cannot be read: truncated, foreign or unsafe."""
 
 
+class RunFolderError(RnntuiError):
+    """A run folder that cannot be written (a full disk, a read-only folder) or resumed."""
+
+
 class TrainingDiverged(RnntuiError):
     """The loss became NaN or infinite."""
 

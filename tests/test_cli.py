@@ -312,3 +312,12 @@ def test_two_runs_started_together_get_a_folder_each(tmp_path):
         events = [json.loads(line)["event"] for line in (folder / "metrics.jsonl").read_text().splitlines()]
         assert events.count("start") == 1 and events.count("end") == 1  # one run in each
         assert (folder / "checkpoint.pt").is_file()
+
+
+def test_runs_lists_a_damaged_run_as_unreadable(tmp_path):
+    runs = tmp_path / "runs"
+    (runs / "broken").mkdir(parents=True)
+    (runs / "broken" / "metrics.jsonl").write_text("not json\n", encoding="utf-8")
+    result = run_cli(tmp_path, "runs")
+    assert result.returncode == 0, result.stderr
+    assert "unreadable" in result.stdout and "broken: unreadable: no config.toml" in result.stdout

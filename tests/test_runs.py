@@ -89,3 +89,38 @@ def test_clock_reads_like_a_clock():
 
     assert [clock(s) for s in (0, 59.9, 61, 3599, 3600, 3725, -5, float("nan"))] == [
         "0:00", "0:59", "1:01", "59:59", "1:00:00", "1:02:05", "0:00", "0:00"]
+
+
+def test_damaged_run_folders_are_listed_as_unreadable_with_the_reason(tmp_path):
+    """Garbage in metrics.jsonl, a missing config.toml, a checkpoint that is not one: listed, never a crash."""
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "config.toml").write_text(to_toml(ExperimentConfig(name="good")), encoding="utf-8")
+    (good / "metrics.jsonl").write_text(_step(1) + _step(2) + '{"event": "st', encoding="utf-8")  # torn: fine
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "config.toml").write_text(to_toml(ExperimentConfig(name="garbage")), encoding="utf-8")
+    (garbage / "metrics.jsonl").write_bytes(_step(1).encode() + b"\x00\xff not json\n" + _step(2).encode())
+    no_config = tmp_path / "no-config"
+    no_config.mkdir()
+    (no_config / "metrics.jsonl").write_text(_step(1), encoding="utf-8")
+    bad_config = tmp_path / "bad-config"
+    bad_config.mkdir()
+    (bad_config / "config.toml").write_text("[model]\nkind = 'transformer'\n", encoding="utf-8")
+    bad_checkpoint = tmp_path / "bad-checkpoint"
+    bad_checkpoint.mkdir()
+    (bad_checkpoint / "config.toml").write_text(to_toml(ExperimentConfig(name="x")), encoding="utf-8")
+    (bad_checkpoint / "checkpoint.pt").write_bytes(b"#!/bin/sh\nrm -rf /\n")
+    (tmp_path / "empty").mkdir()  # not a run at all
+    (tmp_path / "notes.txt").write_text("a file beside the runs", encoding="utf-8")
+
+    runs = {run.name: run for run in list_runs(tmp_path)}
+    assert set(runs) == {"good", "garbage", "no-config", "bad-config", "bad-checkpoint"}
+    assert runs["good"].status == "unfinished" and not runs["good"].error
+    assert runs["garbage"].status == "unreadable" and "1 line(s) are not events" in runs["garbage"].error
+    assert runs["garbage"].history.step_loss == [2.99, 2.98]  # what could be read is kept
+    assert runs["no-config"].error == "no config.toml" and runs["no-config"].config is None
+    assert "config.toml" in runs["bad-config"].error and "transformer" in runs["bad-config"].error
+    assert "checkpoint.pt is not a checkpoint" in runs["bad-checkpoint"].error
+    for run in runs.values():
+        assert len(run.cells()) == 8 and run.cells()[-1] == run.status  # a row for the table, whatever it holds

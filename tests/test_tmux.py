@@ -200,3 +200,41 @@ def test_rnntui_in_tmux(tmux, tmp_path):
     assert checkpoint.config.model.num_hiddens == 32 and checkpoint.config.data.corpus == "pydoc"
     assert checkpoint.config.data.max_tokens == 20000 and checkpoint.config.data.batch_size == 16
     assert checkpoint.config.data.num_steps == 10 and checkpoint.config.train.epochs == 50
+
+
+def test_a_dropped_terminal_stops_the_run_and_leaves_no_process(tmux, tmp_path):
+    """An SSH connection that drops hangs the terminal up (SIGHUP to the app): the run stops within a batch,
+    saves its checkpoint as "stopped", and no process of it is left behind."""
+    import os
+
+    runs = tmp_path / "runs"
+    tmux.line(f"cd {shlex.quote(str(tmp_path))} && {shlex.quote(sys.executable)} -m rnntui --device cpu "
+              f"--runs-dir {shlex.quote(str(runs))} --preset lstm")  # (its processes work in tmp_path)
+    tmux.wait_for(r"(?m)^\s+token char\s+▼$", timeout=60)  # the preset's fields are in
+    tmux.keys("s")
+    tmux.wait_for(r"epoch 1/50 step [1-9]", timeout=60)
+    tmux("kill-server")  # the terminal goes away: its processes get SIGHUP
+
+    def ours() -> list[int]:
+        pids = []
+        for entry in os.listdir("/proc"):
+            try:
+                if entry.isdigit() and os.readlink(f"/proc/{entry}/cwd").startswith(str(tmp_path)):
+                    pids.append(int(entry))
+            except OSError:
+                continue
+        return pids
+
+    deadline = time.monotonic() + 60
+    time.sleep(0.5)
+    while ours() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ours() == [], "a process of the app outlived its terminal"
+    from rnntui.training.checkpoint import load_checkpoint
+
+    [run] = [p for p in runs.iterdir() if p.is_dir()]
+    if (run / "checkpoint.pt").is_file():  # (a run cut off in its first epoch has written none yet)
+        assert load_checkpoint(run / "checkpoint.pt").info["status"] == "stopped"
+    from rnntui.training.history import load_history
+
+    assert load_history(run / "metrics.jsonl").end.get("status") == "stopped"

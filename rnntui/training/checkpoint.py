@@ -32,6 +32,7 @@ class Checkpoint:
     vocabs: dict[str, Vocab] = field(default_factory=dict)  # lm: "vocab"; seq2seq: "src", "tgt"; sine: none
     token: str = "char"
     info: dict[str, Any] = field(default_factory=dict)  # epoch, status, metrics, corpus label, ...
+    resume: dict[str, Any] | None = None  # Trainer.snapshot(): what resuming needs (None in older files)
 
     @property
     def vocab(self) -> Vocab:
@@ -58,9 +59,9 @@ def build_model(config: ExperimentConfig, vocabs: dict[str, Vocab]) -> torch.nn.
 
 def save_checkpoint(
     path: str | Path, config: ExperimentConfig, model: torch.nn.Module, vocabs: dict[str, Vocab],
-    token: str = "char", info: dict[str, Any] | None = None,
+    token: str = "char", info: dict[str, Any] | None = None, resume: dict[str, Any] | None = None,
 ) -> Path:
-    """Write atomically: a crash mid-save leaves the previous file as it was."""
+    """Write atomically: a crash (or a full disk) mid-save leaves the previous file as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -72,6 +73,8 @@ def save_checkpoint(
         "info": dict(info or {}),
         "model_state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
+    if resume is not None:
+        payload["resume"] = resume
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -138,4 +141,6 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(f"{path} is damaged or from an incompatible version: {detail}") from None
     model.to(device).eval()
-    return Checkpoint(config, model, built, payload.get("token", "char"), dict(payload.get("info", {})))
+    resume = payload.get("resume")
+    _check(resume is None or isinstance(resume, dict), path, "its resume state is not a table")
+    return Checkpoint(config, model, built, payload.get("token", "char"), dict(payload.get("info", {})), resume)

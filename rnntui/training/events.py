@@ -28,6 +28,7 @@ class FitStarted(Event):
     num_params: int
     description: str  # model and data, one line
     unit: str = "tok"  # what tokens_per_s counts: "tok" (tokens) or "ex" (examples, for the sine task)
+    resumed_at: int = 0  # the global step a resumed run goes on from (0: a new run)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ sine, seq2seq).
 from __future__ import annotations
 
 import json
+import logging
 import math
+import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,11 +20,13 @@ import torch
 
 from rnntui.config import ExperimentConfig, to_toml
 from rnntui.data.vocab import Vocab
-from rnntui.errors import TrainingDiverged
+from rnntui.errors import ConfigError, RunFolderError, TrainingDiverged
 from rnntui.training.checkpoint import build_model, save_checkpoint
 from rnntui.training.events import Callback, EpochEnded, Event, FitEnded
 from rnntui.training.runs import CHECKPOINT, CONFIG, METRICS
 from rnntui.training.trainer import Task, Trainer, resolve_device
+
+logger = logging.getLogger(__name__)
 
 
 
@@ -94,21 +98,35 @@ def train(
     callbacks: Sequence[Callback] = (),
     should_stop: Callable[[], bool] = lambda: False,
     data_dir: str | Path | None = None,
+    resume: bool = False,
 ) -> tuple[FitEnded, Experiment]:
     """Train, logging to ``out_dir/metrics.jsonl`` and saving ``out_dir/checkpoint.pt`` after every epoch
     and when the run ends: finished, stopped (by request or Ctrl-C) or diverged (the weights of the last
-    good step: a step whose loss or gradient is not finite is never applied)."""
+    good step: a step whose loss or gradient is not finite is never applied).
+
+    ``resume``: go on with the run in ``out_dir`` until ``config.train.epochs`` epochs in all, from its
+    checkpoint (weights, optimizer, random generators, the epoch and step it stopped at); its
+    metrics.jsonl is cut back to that checkpoint first, so that no step or epoch is there twice. A folder
+    that cannot be written (a full disk, a read-only folder) is a RunFolderError; the checkpoint before
+    it stays as it was."""
     experiment = prepare(config, data_dir, callbacks)  # bad data fails here, before anything is written
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG).write_text(to_toml(config), encoding="utf-8")
-    log = JsonlLog(out / METRICS)
     trainer = experiment.trainer
+    try:
+        if resume:
+            _resume(experiment, out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / CONFIG).write_text(to_toml(config), encoding="utf-8")
+        log = JsonlLog(out / METRICS)
+    except OSError as exc:
+        raise RunFolderError(f"cannot write to the run folder {out}: {exc.strerror or exc}") from None
 
     def save(status: str) -> None:
         last = trainer.history[-1].metrics if trainer.history else {}
-        info = {"epoch": trainer.epoch, "status": status, "metrics": last, "data": experiment.data_label}
-        save_checkpoint(out / CHECKPOINT, config, experiment.model, experiment.vocabs, experiment.token, info)
+        info = {"epoch": trainer.epoch, "status": status, "metrics": last, "data": experiment.data_label,
+                "global_step": trainer.global_step}
+        save_checkpoint(out / CHECKPOINT, config, experiment.model, experiment.vocabs, experiment.token, info,
+                        trainer.snapshot())
 
     def save_each_epoch(event: Event) -> None:
         if isinstance(event, EpochEnded):
@@ -126,5 +144,79 @@ def train(
         trainer._end("stopped", trainer.start_time, "interrupted")
         save("stopped")
         raise
+    except OSError as exc:  # the disk filled up, or the folder became read-only
+        raise RunFolderError(f"cannot write to the run folder {out}: {exc.strerror or exc}; "
+                             f"its last checkpoint ({CHECKPOINT}) is kept") from None
     finally:
         log.close()
+
+
+def _resume(experiment: Experiment, out: Path) -> None:
+    """Load the run's checkpoint into the prepared experiment and cut its metrics.jsonl back to it."""
+    from rnntui.training.checkpoint import load_checkpoint
+
+    config, trainer = experiment.config, experiment.trainer
+    if not (out / CHECKPOINT).is_file():
+        raise RunFolderError(f"nothing to resume in {out}: it has no {CHECKPOINT}")
+    checkpoint = load_checkpoint(out / CHECKPOINT, experiment.device)
+    if checkpoint.config.task != config.task:
+        raise RunFolderError(f"{out} holds a {checkpoint.config.task} run, not a {config.task} one")
+    try:
+        experiment.model.load_state_dict(checkpoint.model.state_dict())
+    except RuntimeError as exc:
+        raise RunFolderError(f"{out}'s checkpoint does not fit its config.toml: {str(exc).splitlines()[0]}") from None
+    state = checkpoint.resume
+    epoch = int(state["epoch"]) if state else int(checkpoint.info.get("epoch", 0))
+    step = int(state["global_step"]) if state else None
+    epochs = rewind_metrics(out / METRICS, epoch, step)
+    history = [EpochEnded(e["epoch"], e.get("epochs", config.train.epochs),
+                          {k: v for k, v in e.items() if k not in _EPOCH_FIELDS and isinstance(v, (int, float))},
+                          e.get("tokens_per_s", 0.0), e.get("elapsed_s", 0.0), e.get("sample", "")) for e in epochs]
+    if state is not None:
+        trainer.restore(state, history)
+    else:
+        logger.warning("%s predates resuming: it goes on from its weights after epoch %d; the optimizer and the "
+                    "random generators start afresh", out / CHECKPOINT, epoch)
+        trainer.epoch, trainer.history = epoch, history
+        trainer.global_step = _count_steps(out / METRICS)
+    next_epoch = trainer.in_epoch[0] if trainer.in_epoch is not None else trainer.epoch + 1
+    if next_epoch > config.train.epochs:
+        raise ConfigError(f"{out.name} has {trainer.epoch} epochs done: give more to go on "
+                          f"(--epochs N, N >= {next_epoch})")
+
+
+_EPOCH_FIELDS = {"event", "epoch", "epochs", "tokens_per_s", "elapsed_s", "sample"}
+
+
+def rewind_metrics(path: Path, epoch: int, global_step: int | None) -> list[dict[str, Any]]:
+    """Cut ``metrics.jsonl`` back to a checkpoint: the steps up to ``global_step`` (all of the first
+    ``epoch`` epochs' when None), the first ``epoch`` epochs, no end; rewritten atomically. Returns the
+    epochs kept. Lines that do not parse are dropped."""
+    kept, epochs = [], []
+    if path.is_file():
+        for line in path.read_bytes().splitlines():
+            try:
+                event = json.loads(line)
+                kind = event["event"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            if kind in ("step", "grads"):
+                keep = event.get("global_step", 0) <= global_step if global_step is not None \
+                    else event.get("epoch", 0) <= epoch
+            elif kind == "epoch":
+                keep = event.get("epoch", 0) <= epoch
+            else:
+                keep = kind != "end"
+            if keep:
+                kept.append(line)
+                if kind == "epoch":
+                    epochs.append(event)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(b"".join(line + b"\n" for line in kept))
+    os.replace(tmp, path)
+    return epochs
+
+
+def _count_steps(path: Path) -> int:
+    with path.open("rb") as f:
+        return sum(b'"event": "step"' in line for line in f)

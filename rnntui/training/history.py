@@ -27,6 +27,7 @@ class History:
     epochs: list[dict[str, Any]] = field(default_factory=list)  # one dict of metrics per epoch
     last_step: dict[str, Any] = field(default_factory=dict)
     grad_groups: list[dict[str, Any]] = field(default_factory=list)  # "grads" events: per-group norms
+    bad_lines: int = 0  # complete lines of metrics.jsonl that are not events (a damaged file)
     _smoothed: list[float] = field(default_factory=list, repr=False, compare=False)
     _smoothed_avg: float = field(default=0.0, repr=False, compare=False)
 
@@ -86,13 +87,34 @@ def load_history(path: str | Path) -> History:
 def read_more(history: History, path: str | Path, offset: int) -> int:
     """Add the events of ``path`` from byte ``offset`` on to ``history``; returns the offset after the
     last complete line, where the next call for a growing file starts (metrics.jsonl is append-only)."""
+    events, offset, bad = read_events(path, offset)
+    history.bad_lines += bad
+    for event in events:
+        try:
+            history.add(event)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            history.bad_lines += 1
+    return offset
+
+
+def read_events(path: str | Path, offset: int = 0) -> tuple[list[dict[str, Any]], int, int]:
+    """(the events of ``path`` from byte ``offset`` on, the offset after the last complete line, how many
+    complete lines were not JSON objects). A line still being written waits for the next call."""
     with Path(path).open("rb") as f:
         f.seek(offset)
         data = f.read()
-    end = data.rfind(b"\n") + 1  # a line still being written waits for the next call
+    end = data.rfind(b"\n") + 1
+    events, bad = [], 0
     for line in data[:end].splitlines():
-        try:
-            history.add(json.loads(line))
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+        if not line.strip():
             continue
-    return offset + end
+        try:
+            event = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            bad += 1
+            continue
+        if isinstance(event, dict) and "event" in event:
+            events.append(event)
+        else:
+            bad += 1
+    return events, offset + end, bad

@@ -14,8 +14,8 @@ exactly as the CLI does, and the UI's process only reads messages.
 gives them. ``run`` returns the ``FitEnded`` event, or raises ``TrainingFailed`` with the one-line reason
 the child gave (a diverged loss, bad data, out of memory, ...). The child saves its checkpoint on stop,
 as ``experiment.train`` does; if the parent disappears, the child notices at its next message, stops,
-saves and exits. The child ignores Ctrl-C (the parent asks it to stop instead) and never writes to the
-terminal, which belongs to the parent's UI.
+saves and exits. The child ignores Ctrl-C and the terminal's hang-up (the parent asks it to stop instead,
+or vanishes) and never writes to the terminal, which belongs to the parent's UI.
 """
 
 from __future__ import annotations
@@ -84,8 +84,12 @@ class _Relay:
 
 
 def _child(config: ExperimentConfig, run_dir: str, data_dir: str | None, cwd: str, env: dict[str, str],
-           conn, stop, running, interval: float, nice: int) -> None:
+           conn, stop, running, interval: float, nice: int, resume: bool) -> None:
+    # the terminal's Ctrl-C and hang-up reach the whole process group: the parent decides (it asks to stop,
+    # or it is gone, which the child notices at its next message: either way it stops, saves and exits)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # the terminal is the UI's
         os.dup2(devnull, fd)
@@ -113,7 +117,7 @@ def _child(config: ExperimentConfig, run_dir: str, data_dir: str | None, cwd: st
     try:
         from rnntui.training.experiment import train
 
-        end, _ = train(config, run_dir, [relay], should_stop, data_dir)
+        end, _ = train(config, run_dir, [relay], should_stop, data_dir, resume=resume)
         relay.flush()
         relay.send({**end.to_dict(), "event": "result"})
     except BaseException as error:  # noqa: BLE001 - every failure goes back as one line
@@ -147,7 +151,7 @@ class TrainingProcess:
     """One run of ``experiment.train`` in a child process. Not reusable: one instance, one run."""
 
     def __init__(self, config: ExperimentConfig, run_dir: str | Path, data_dir: str | Path | None = None, *,
-                 interval: float = 0.25, nice: int = 0) -> None:
+                 interval: float = 0.25, nice: int = 0, resume: bool = False) -> None:
         ctx = _context()
         with _stderr_with_a_file_descriptor():  # semaphores start multiprocessing's resource tracker
             self._stop, self._running = ctx.Event(), ctx.Event()
@@ -155,7 +159,7 @@ class TrainingProcess:
         self._receive, send = ctx.Pipe(duplex=False)
         env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
         args = (config, str(Path(run_dir).absolute()), None if data_dir is None else str(data_dir), os.getcwd(),
-                env, send, self._stop, self._running, interval, nice)
+                env, send, self._stop, self._running, interval, nice, resume)
         self.process = ctx.Process(target=_child, args=args, name="rnntui-training", daemon=True)
         self._send = send
 

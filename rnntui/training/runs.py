@@ -48,10 +48,11 @@ def model_name(config: ExperimentConfig) -> str:
 @dataclass
 class RunSummary:
     path: Path
-    config: ExperimentConfig
+    config: ExperimentConfig | None  # None: the run is unreadable (``error`` says why)
     history: History
     status: str = "unknown"
     best: dict[str, float] = field(default_factory=dict)
+    error: str = ""  # why the run folder is "unreadable": a missing or bad config, a damaged file
 
     @property
     def name(self) -> str:
@@ -59,7 +60,7 @@ class RunSummary:
 
     @property
     def model(self) -> str:
-        return model_name(self.config)
+        return model_name(self.config) if self.config is not None else "-"
 
     @property
     def epochs_done(self) -> int:
@@ -86,7 +87,9 @@ class RunSummary:
         """The row the Runs view and ``rnntui runs`` show: name, preset, model, epochs, best held-out
         figure, time, device, status."""
         head = self.headline
-        return (self.name, self.config.name, self.model, f"{self.epochs_done}/{self.config.train.epochs}",
+        config = self.config
+        return (self.name, config.name if config else "-", self.model,
+                f"{self.epochs_done}/{config.train.epochs if config else '?'}",
                 f"{head[0]} {head[1]:.4g}" if head else "-", clock(self.elapsed_s), self.device, self.status)
 
 
@@ -109,7 +112,7 @@ def discard_if_empty(path: str | Path) -> None:
 
 def latest_run(directory: str | Path, tasks: tuple[str, ...], cache: dict | None = None) -> RunSummary | None:
     """The most recent finished run of one of ``tasks`` ("lm", "seq2seq", "sine") that has its checkpoint."""
-    return next((run for run in list_runs(directory, cache) if run.status == "finished"
+    return next((run for run in list_runs(directory, cache) if run.status == "finished" and run.config
                  and run.config.task in tasks and (run.path / CHECKPOINT).is_file()), None)
 
 
@@ -118,13 +121,42 @@ def read_run(path: str | Path) -> RunSummary:
 
 
 def _read(path: Path, previous: RunSummary | None = None, offset: int = 0) -> tuple[RunSummary, int]:
-    """The run's summary, reading metrics.jsonl from ``offset`` on into ``previous``'s history if given."""
-    config = previous.config if previous is not None else load_toml(path / CONFIG)
+    """The run's summary, reading metrics.jsonl from ``offset`` on into ``previous``'s history if given.
+    A run folder that cannot be read whole is "unreadable", with the reason; what could be read is kept."""
+    config, error = (previous.config, previous.error) if previous is not None else (None, "")
+    if previous is None:
+        try:
+            if not (path / CONFIG).is_file():
+                raise FileNotFoundError
+            config = load_toml(path / CONFIG)
+        except FileNotFoundError:
+            error = f"no {CONFIG}"
+        except (ConfigError, OSError, UnicodeDecodeError, ValueError) as exc:
+            error = f"{CONFIG}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
     history = previous.history if previous is not None else History()
-    if (path / METRICS).exists():
-        offset = read_more(history, path / METRICS, offset)
+    try:
+        if (path / METRICS).exists():
+            offset = read_more(history, path / METRICS, offset)
+    except OSError as exc:
+        error = error or f"{METRICS}: {exc.strerror or exc}"
+    if history.bad_lines and not error:
+        error = f"{METRICS}: {history.bad_lines} line(s) are not events (a damaged file)"
+    if not error and not _looks_like_a_checkpoint(path / CHECKPOINT):
+        error = f"{CHECKPOINT} is not a checkpoint (a damaged or foreign file)"
     status = history.end.get("status", "unfinished") if history.end else "unfinished"  # running, or killed
-    return RunSummary(path, config, history, status, best_of(history.epochs)), offset
+    return RunSummary(path, config if not error or config else None, history, "unreadable" if error else status,
+                      best_of(history.epochs), error), offset
+
+
+def _looks_like_a_checkpoint(path: Path) -> bool:
+    """True when there is none yet, or it begins as torch.save's zip files do (reading no more of it)."""
+    try:
+        with path.open("rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def _stamp(path: Path) -> tuple:
@@ -139,7 +171,7 @@ def _stamp(path: Path) -> tuple:
 
 
 def list_runs(directory: str | Path, cache: dict[Path, tuple] | None = None) -> list[RunSummary]:
-    """Every readable run under ``directory``, newest first; unreadable folders are skipped. With a
+    """Every run folder under ``directory``, newest first (damaged ones as "unreadable"). With a
     ``cache`` (kept by the caller between calls), only runs whose files changed are read again, and a
     metrics.jsonl that only grew (a run still training) is read from where the last call stopped."""
     directory = Path(directory)
@@ -147,7 +179,7 @@ def list_runs(directory: str | Path, cache: dict[Path, tuple] | None = None) -> 
         return []
     runs = []
     for path in sorted(directory.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
-        if not (path / CONFIG).is_file():
+        if not path.is_dir() or not any((path / name).exists() for name in (CONFIG, METRICS, CHECKPOINT)):
             continue
         stamp = _stamp(path)
         cached = cache.get(path) if cache is not None else None
@@ -156,10 +188,7 @@ def list_runs(directory: str | Path, cache: dict[Path, tuple] | None = None) -> 
             continue
         # same config, metrics.jsonl no shorter than what was read: a run that went on writing
         grew = cached is not None and cached[0][0] == stamp[0] and stamp[1] is not None and stamp[1][1] >= cached[2]
-        try:
-            run, offset = _read(path, cached[1], cached[2]) if grew else _read(path)
-        except (ConfigError, OSError):
-            continue
+        run, offset = _read(path, cached[1], cached[2]) if grew else _read(path)
         if cache is not None:
             cache[path] = (stamp, run, offset)
         runs.append(run)

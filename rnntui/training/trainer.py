@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
@@ -96,6 +97,10 @@ class Trainer:
         self.global_step = 0
         self.history: list[EpochEnded] = []
         self.start_time = time.perf_counter()
+        self.elapsed_before = 0.0  # seconds trained before this fit (a resumed run)
+        # the epoch in progress: (epoch, steps done, loss sum, units, the batch generator's state at its start)
+        self.in_epoch: tuple[int, int, float, int, torch.Tensor] | None = None
+        self.carry = None  # the hidden state the task carried at that point (truncated BPTT), to resume with
 
     def emit(self, event: Event) -> None:
         for callback in self.callbacks:
@@ -107,17 +112,31 @@ class Trainer:
         params = [p for p in model.parameters() if p.requires_grad]
         max_norm = config.clip if config.clip > 0 else math.inf
         every = config.grad_norms_every
-        start = self.start_time = time.perf_counter()
+        start = self.start_time = time.perf_counter() - self.elapsed_before
         last_loss = math.nan
         first = self.epoch + 1
+        resumed, self.in_epoch = self.in_epoch, None
         self.emit(FitStarted(config.epochs, self.task.steps_per_epoch(),
                              str(self.device), sum(p.numel() for p in params), self.task.describe(),
-                             getattr(self.task, "unit", "tok")))
+                             getattr(self.task, "unit", "tok"), self.global_step))
         for epoch in range(first, config.epochs + 1):
             model.train()
+            skip, loss_sum, units, carry = 0, 0.0, 0, None
+            if resumed is not None:  # the epoch a stopped run was in: the same batches, from where it stopped
+                _, skip, loss_sum, units, at_start = resumed
+                carry = self.carry
+                self.generator.set_state(at_start)
+            epoch_rng = self.generator.get_state()
             batches = self.task.epoch_batches(self.generator)
-            loss_sum, units, epoch_start = 0.0, 0, time.perf_counter()
+            if resumed is not None:
+                if carry is not None:
+                    self.task.state = carry
+                resumed = None
+            epoch_start = time.perf_counter()
             for step, batch in enumerate(batches, 1):
+                if step <= skip:
+                    continue
+                self.in_epoch = (epoch, step - 1, loss_sum, units, epoch_rng)
                 if should_stop():
                     return self._end("stopped", start, f"stopped by request in epoch {epoch}, step {step}")
                 loss, n = self.task.training_step(batch)
@@ -144,6 +163,7 @@ class Trainer:
                 ))
                 if groups is not None:
                     self.emit(GradNormsLogged(epoch, step, self.global_step, groups))
+            self.in_epoch = None
             train_time = time.perf_counter() - epoch_start
             train_loss = loss_sum / max(units, 1)
             metrics = {"train_loss": train_loss, **self.task.epoch_metrics(train_loss)}
@@ -156,6 +176,48 @@ class Trainer:
             self.history.append(event)
             self.emit(event)
         return self._end("finished", start)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything that resuming needs beyond the weights: where the run stands (the epoch in progress
+        and its partial loss too, when it stopped inside one), the optimizer's state, every random
+        generator's state and the task's carried state. Tensors and plain data only."""
+        state: dict[str, Any] = {
+            "epoch": self.epoch, "global_step": self.global_step,
+            "elapsed_s": time.perf_counter() - self.start_time,
+            "optimizer": self.optimizer.state_dict(),
+            "generator": self.generator.get_state(), "torch_rng": torch.get_rng_state(),
+            "python_rng": _plain(random.getstate()),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        }
+        if self.in_epoch is not None:
+            epoch, steps, loss_sum, units, at_start = self.in_epoch
+            state["in_epoch"] = {"epoch": epoch, "steps": steps, "loss_sum": loss_sum, "units": units,
+                                 "generator": at_start}
+            carried = getattr(self.task, "state", None)
+            if carried is not None:
+                state["carry"] = carried
+        return state
+
+    def restore(self, state: dict[str, Any], history: list[EpochEnded]) -> None:
+        """Continue from a ``snapshot`` and the epochs it was preceded by (their metrics: the best-of)."""
+        self.epoch, self.global_step = int(state["epoch"]), int(state["global_step"])
+        self.elapsed_before = float(state.get("elapsed_s", 0.0))
+        self.history = list(history)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        random.setstate(_tupled(state["python_rng"]))
+        if state.get("cuda_rng") and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        inside = state.get("in_epoch")
+        if inside is not None:
+            self.in_epoch = (int(inside["epoch"]), int(inside["steps"]), float(inside["loss_sum"]),
+                             int(inside["units"]), inside["generator"])
+            carry = state.get("carry")
+            if isinstance(carry, (tuple, list)):
+                self.carry = tuple(t.to(self.device) for t in carry)
+            elif carry is not None:
+                self.carry = carry.to(self.device)
 
     def best(self) -> dict[str, float]:
         """The best value seen of each held-out metric (``metrics.best_of``)."""
@@ -174,6 +236,15 @@ class Trainer:
         )
         self._end("failed", start, message)
         raise TrainingDiverged(message)
+
+
+def _plain(value):
+    """Python's random state (nested tuples) as lists, which a checkpoint stores as plain data."""
+    return [_plain(v) for v in value] if isinstance(value, tuple) else value
+
+
+def _tupled(value):
+    return tuple(_tupled(v) for v in value) if isinstance(value, list) else value
 
 
 def available_devices() -> list[tuple[str, str]]:

@@ -144,6 +144,9 @@ class RnntuiApp(App[None]):
         if view.check_action(action, ()) is not False:
             await self.run_action(action, view)
 
+    def on_runs_view_resume(self, event) -> None:
+        self.view("train").resume_run(event.run)
+
     def on_runs_view_open(self, event) -> None:
         """A run opened in the Runs view: a sine run in the Sequence view, any other's charts in Train."""
         if event.run.config.task == "sine":

@@ -56,11 +56,12 @@ class TrainingSession:
     the owning view calls with each message of the session as it handles it (on the UI thread)."""
 
     def __init__(self, owner: Widget, config: ExperimentConfig, run_dir: Path, data_dir: str | Path | None = None,
-                 nice: int = TRAINING_NICENESS) -> None:
+                 nice: int = TRAINING_NICENESS, resume: bool = False) -> None:
         self.owner = owner
         self.config = config
         self.run_dir = run_dir
-        self.process = TrainingProcess(config, run_dir, data_dir, nice=nice)
+        self.resuming = resume  # goes on with the run in run_dir (experiment.train's resume)
+        self.process = TrainingProcess(config, run_dir, data_dir, nice=nice, resume=resume)
         self.state = RunState.STARTING
         self.epoch = 0  # epochs done, as far as the UI has heard
         self.worker: Worker | None = None

@@ -54,22 +54,30 @@ class HelpScreen(ModalScreen[None]):
             yield Static("\n".join(lines), markup=False)
 
 
-class SavePresetScreen(ModalScreen[str | None]):
-    """Asks where to save the edited setup as a TOML preset."""
+class Ask(ModalScreen[str | None]):
+    """One question and a line to answer it: Enter gives the text, Esc gives None."""
 
-    AUTO_FOCUS = "#save-path"  # not the scroll container: Enter must reach the Input
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="save.cancel")]
-    def __init__(self, default: str) -> None:
+    AUTO_FOCUS = "Input"  # not the scroll container: Enter must reach the Input
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="ask.cancel")]
+
+    def __init__(self, question: str, default: str = "", input_id: str = "answer") -> None:
         super().__init__()
-        self.default = default
+        self.question, self.default, self.input_id = question, default, input_id
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static("Save the setup as a TOML preset (Enter saves, Esc cancels):")
-            yield Input(self.default, id="save-path")
+            yield Static(self.question, markup=False)
+            yield Input(self.default, id=self.input_id)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class SavePresetScreen(Ask):
+    """Asks where to save the edited setup as a TOML preset."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__("Save the setup as a TOML preset (Enter saves, Esc cancels):", default, "save-path")

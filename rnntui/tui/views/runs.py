@@ -30,12 +30,17 @@ class RunsView(View):
         Binding("space", "toggle_selected", "Select", id="runs.select", tooltip="mark the run for comparison"),
         Binding("c", "compare", "Compare", id="runs.compare", tooltip="overlay the marked runs' curves"),
         Binding("o,enter", "open_run", "Open", id="runs.open", tooltip="show the run's charts"),
+        Binding("r", "resume_run", "Resume", id="runs.resume",
+                tooltip="go on with the run in the app, in its own folder"),
         Binding("R", "reload", "Reload", id="runs.reload", show=False),
     ]
     class Open(Message):
         def __init__(self, run: RunSummary) -> None:
             super().__init__()
             self.run = run
+
+    class Resume(Open):
+        """Go on with the run (``r``)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -97,9 +102,11 @@ class RunsView(View):
         run = self.runs[min(row, len(self.runs) - 1)]
         views = self.loaded.get(run.path)
         where = f"   {LOADED} loaded in {', '.join(views)}" if views else ""
+        if run.error:
+            where = f"   unreadable: {run.error}"
         self.query_one("#runs-hint", StatusLine).text = (
             f"run {min(row + 1, len(self.runs))} of {len(self.runs)}{where}   space: mark  c: compare marked  "
-            "o/enter: open  R: reload")
+            "o/enter: open  r: resume  R: reload")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if self.runs:
@@ -157,6 +164,7 @@ class RunsView(View):
 
     def action_compare(self) -> None:
         chosen = [r for r in self.runs if r.name in self.selected] or ([self._current()] if self._current() else [])
+        chosen = [r for r in chosen if r.config is not None]
         if not chosen:
             return
         metric = comparable_metric(chosen)
@@ -165,9 +173,22 @@ class RunsView(View):
         self.query_one(CompareChart).compare(metric, series)
 
     def action_open_run(self) -> None:
-        run = self._current()
+        run = self._readable()
         if run is not None:
             self.post_message(self.Open(run))
+
+    def action_resume_run(self) -> None:
+        run = self._readable()
+        if run is not None:
+            self.post_message(self.Resume(run))
+
+    def _readable(self) -> RunSummary | None:
+        """The run under the cursor, unless it cannot be read (then a line says why)."""
+        run = self._current()
+        if run is not None and run.config is None:
+            self.notify(f"{run.name} is unreadable: {run.error}", severity="error")
+            return None
+        return run
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open_run()

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import ContentSwitcher, RichLog
 
 from rnntui.config import ExperimentConfig, to_toml
+from rnntui.errors import ConfigError
 from rnntui.tui.messages import RunEnded, RunEvent, RunStarted, StepsLogged
 from rnntui.tui.model_choice import LiveRun
 from rnntui.tui.views.base import View
@@ -44,6 +45,7 @@ class TrainView(View):
         self.config: ExperimentConfig | None = None
         self.setup_error = ""
         self.start_when_ready = False  # s was pressed before the preset's fields had loaded
+        self._follow: tuple[Path, int] | None = None  # an opened run another process trains: its log, read so far
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -60,6 +62,7 @@ class TrainView(View):
         self.dashboard: Dashboard = Dashboard(id="dashboard")
         await self.switcher.mount(self.dashboard)
         self.set_interval(FRAME_S, self._tick)
+        self.set_interval(1.0, self._follow_run)
 
     def on_unmount(self) -> None:
         if self.training:  # the app is going (however it goes): the run stops and saves, never runs on alone
@@ -138,10 +141,11 @@ class TrainView(View):
             return
         self.start(self.config)
 
-    def start(self, config: ExperimentConfig, show: bool = True) -> Path | None:
+    def start(self, config: ExperimentConfig, show: bool = True, resume: Path | None = None) -> Path | None:
         """Train ``config`` as a run of its own (any view may ask: the Sequence view retrains from its own
-        settings); the run folder, or None when a run is training already or no folder can be made.
-        ``show``: the dashboard comes on screen (else the asking view stays, and follows ``app.live_run``)."""
+        settings), or go on with the run in ``resume``; the run folder, or None when a run is training
+        already or no folder can be made. ``show``: the dashboard comes on screen (else the asking view
+        stays, and follows ``app.live_run``)."""
         if self.training:
             self.notify("a run is training: stop it (x in the Train view) first", severity="warning")
             return None
@@ -150,11 +154,12 @@ class TrainView(View):
 
         app = self.app
         try:
-            run_dir = new_run_dir(app.runs_dir, config.name)
+            run_dir = resume or new_run_dir(app.runs_dir, config.name)
         except OSError as exc:
             self.notify(f"cannot start: no run folder in {app.runs_dir}: {exc.strerror or exc}", severity="error")
             return None
-        self.session = TrainingSession(self, config, run_dir, app.data_dir)
+        self._follow = None
+        self.session = TrainingSession(self, config, run_dir, app.data_dir, resume=resume is not None)
         self.dashboard.reset(config.name, config.train.clip, self.session)
         self.switcher.current = "dashboard"
         self._last_focus = None
@@ -198,6 +203,13 @@ class TrainView(View):
         if not self._current(message):
             return
         self.session.note(message)
+        if message.event.get("event") == "start" and message.event.get("resumed_at"):
+            from rnntui.training.history import read_events
+
+            # what the run did before: its metrics.jsonl up to the start line it has just written
+            events, _, _ = read_events(message.run_dir / "metrics.jsonl")
+            last_start = max(i for i, e in enumerate(events) if e["event"] == "start")
+            self.dashboard.load_past(e for e in events[:last_start] if e["event"] != "start")
         self.dashboard.add_event(message.event)
         if message.event.get("event") == "epoch":  # its checkpoint now holds one more epoch
             self.app.live_run = replace(self.app.live_run, epoch=self.session.epoch) if self.app.live_run else None
@@ -218,10 +230,64 @@ class TrainView(View):
         self.refresh_bindings()
 
     def open_run(self, run: RunSummary) -> None:
-        """Show a past run's charts (from its metrics.jsonl)."""
+        """Show a past run's charts (from its metrics.jsonl); one that is still being written (trained by
+        ``rnntui train`` elsewhere) is followed as it grows, until it ends."""
         if self.training:
             self.notify("a run is training: stop it (x) before opening another", severity="warning")
             return
-        self.dashboard.show_history(run.history, f"{run.name} ({run.config.name})", run.config.train.clip)
+        self._follow = None
+        history = run.history
+        if run.status == "unfinished":  # its own copy, read on from where it stops
+            from rnntui.training.history import History, read_events
+
+            events, offset, _ = read_events(run.path / "metrics.jsonl")
+            history = History()
+            for event in events:
+                history.add(event)
+            self._follow = (run.path / "metrics.jsonl", offset)
+        self.dashboard.show_history(history, f"{run.name} ({run.config.name})", run.config.train.clip)
         self.app.show_view(self.VIEW_ID)
         self.show_part("dashboard")
+
+    def _follow_run(self) -> None:
+        """Once a second: what the opened run's other process wrote since (a finished run is left alone)."""
+        if self._follow is None:
+            return
+        from rnntui.training.history import read_events
+
+        path, offset = self._follow
+        try:
+            events, offset, _ = read_events(path, offset)
+        except OSError:
+            self._follow = None
+            return
+        self._follow = (path, offset) if not any(e["event"] == "end" for e in events) else None
+        if events:
+            self.dashboard.follow(events)
+
+    def resume_run(self, run: RunSummary) -> None:
+        """Go on with a past run in its own folder (``r`` in the Runs view), up to a number of epochs asked for."""
+        if self.training:
+            self.notify("a run is training: stop it (x) before going on with another", severity="warning")
+            return
+        done, configured = run.epochs_done, run.config.train.epochs
+        default = configured if done < configured else done + configured
+
+        def go(answer: str | None) -> None:
+            if answer is None:
+                return
+            try:
+                epochs = int(answer)
+                config = run.config.replace(train={"epochs": epochs})
+            except (ValueError, ConfigError):
+                self.notify(f"not a number of epochs: {answer!r}", severity="error")
+                return
+            if epochs <= done:
+                self.notify(f"{run.name} has {done} epochs done: give more", severity="error")
+                return
+            self.start(config, resume=run.path)
+
+        from rnntui.tui.screens.help import Ask
+
+        self.app.push_screen(Ask(f"Go on with {run.name} ({done} of {configured} epochs done) until how many "
+                                 "epochs in all? (Enter goes on, Esc cancels)", str(default), "resume-epochs"), go)

@@ -119,6 +119,26 @@ class Dashboard(Widget):
         self.version += 1
         self.refresh_charts(everything=True)
 
+    def follow(self, events: list[dict[str, Any]]) -> None:
+        """More of an opened run that another process is still training (read from its metrics.jsonl)."""
+        for event in events:
+            if event.get("event") in ("step", "grads"):
+                self.history.add(event)
+            else:
+                self.add_event(event)
+        self.opened_state = RunState.of(self.history.end.get("status"))
+
+    def load_past(self, events: list[dict[str, Any]]) -> None:
+        """What a resumed run did before it stopped, shown before what it does now (call it before the
+        run's start event)."""
+        self.history = History()
+        for event in events:
+            self.history.add(event)
+        log = self.query_one("#samples", RichLog)
+        for event in self.history.epochs:
+            self._log_epoch(log, event)
+        self.version += 1
+
     def add_points(self, points: list[dict[str, Any]]) -> None:
         for point in points:
             self.history.add(point)
