@@ -108,8 +108,10 @@ def test_nothing_to_resume_is_one_line(tmp_path):
     with pytest.raises(RunFolderError, match="no checkpoint.pt"):
         train(VARIANTS["sgd"], tmp_path / "empty", resume=True)
     train(VARIANTS["sgd"].replace(train={"epochs": 1}), tmp_path / "done")
+    before = (tmp_path / "done" / METRICS).read_bytes()
     with pytest.raises(ConfigError, match="has 1 epochs done: give more"):
         train(VARIANTS["sgd"].replace(train={"epochs": 1}), tmp_path / "done", resume=True)
+    assert (tmp_path / "done" / METRICS).read_bytes() == before  # the finished run is left as it was
 
 
 @pytest.mark.parametrize("signame,code", [("SIGTERM", 143), ("SIGHUP", 129)])

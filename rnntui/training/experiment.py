@@ -168,6 +168,10 @@ def _resume(experiment: Experiment, out: Path) -> None:
     state = checkpoint.resume
     epoch = int(state["epoch"]) if state else int(checkpoint.info.get("epoch", 0))
     step = int(state["global_step"]) if state else None
+    inside = state.get("in_epoch") if state else None
+    next_epoch = int(inside["epoch"]) if inside else epoch + 1
+    if next_epoch > config.train.epochs:  # (before anything in the folder changes)
+        raise ConfigError(f"{out.name} has {epoch} epochs done: give more to go on (--epochs N, N >= {next_epoch})")
     epochs = rewind_metrics(out / METRICS, epoch, step)
     history = [EpochEnded(e["epoch"], e.get("epochs", config.train.epochs),
                           {k: v for k, v in e.items() if k not in _EPOCH_FIELDS and isinstance(v, (int, float))},
@@ -179,10 +183,6 @@ def _resume(experiment: Experiment, out: Path) -> None:
                     "random generators start afresh", out / CHECKPOINT, epoch)
         trainer.epoch, trainer.history = epoch, history
         trainer.global_step = _count_steps(out / METRICS)
-    next_epoch = trainer.in_epoch[0] if trainer.in_epoch is not None else trainer.epoch + 1
-    if next_epoch > config.train.epochs:
-        raise ConfigError(f"{out.name} has {trainer.epoch} epochs done: give more to go on "
-                          f"(--epochs N, N >= {next_epoch})")
 
 
 _EPOCH_FIELDS = {"event", "epoch", "epochs", "tokens_per_s", "elapsed_s", "sample"}
