@@ -15,6 +15,6 @@ timeout 100 $py -m pytest -q -p no:cacheprovider tests/test_cuda.py 2>&1 | tail 
 echo "== rnntui train --preset lstm --device cuda --epochs 10 --quiet"
 timeout 120 $py -m rnntui train --preset lstm --device cuda --epochs 10 --out "$out/lstm-cuda" --quiet 2>&1 | tail -n 5
 echo "== benchmarks/throughput.py --device cuda"
-timeout 120 $py benchmarks/throughput.py --device cuda --rounds 3 --steps 60 2>&1 | tail -n 16
+timeout 240 $py benchmarks/throughput.py --device cuda --rounds 3 --steps 60 2>&1 | tail -n 30
 echo "== benchmarks/tui.py --device cuda"
 timeout 240 $py benchmarks/tui.py --device cuda --rounds 4 --steps 600 --presses 8 2>&1

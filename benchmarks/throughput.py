@@ -150,6 +150,8 @@ def main() -> None:
     print(f"    every {every:<3}          {statistics.median(on_speeds):>10,.0f} tokens/s")
     print(f"    ratio               {statistics.median(ratios):10.3f}   (rounds: {', '.join(f'{r:.3f}' for r in ratios)})")
 
+    if args.device.startswith("cuda"):
+        graphs_vs_eager(args)
     if args.skip_cells:
         return
     print("\n[2] scratch cell vs torch.nn twin (same trainer, LM training tokens/s; and the cell alone, fwd+bwd)")
@@ -173,6 +175,25 @@ def main() -> None:
         print(f"    {kind.upper():<5} training: scratch {s:>9,.0f} tok/s, torch.nn {t:>9,.0f} tok/s, ratio {s / t:.3f}"
               f" | cell alone: ratio {statistics.median(alone):.3f}, "
               f"vs torch.nn without oneDNN {statistics.median(native):.3f}")
+
+def graphs_vs_eager(args) -> None:
+    """[3] On a GPU: each model with its training step replayed as a CUDA graph against eager, alternating;
+    and the scratch cells (graphed) against cuDNN (graphed)."""
+    print(f"\n[3] CUDA graphs against eager (train.cuda_graphs true / false), {args.steps} steps x {args.rounds} rounds")
+    speeds: dict[tuple[str, str], float] = {}
+    for impl in ("torch", "scratch"):
+        for kind in ("rnn", "gru", "lstm"):
+            config = lm_config(kind, impl, args.hidden, args.device)
+            graph, eager = [], []
+            for _ in range(args.rounds):
+                graph.append(time_trainer(config.replace(train={"cuda_graphs": "true"}), args.steps))
+                eager.append(time_trainer(config.replace(train={"cuda_graphs": "false"}), args.steps))
+            g, e = statistics.median(graph), statistics.median(eager)
+            speeds[kind, impl] = g
+            print(f"    {kind.upper():<4} {impl:<7} eager {e:>10,.0f} tok/s, graph {g:>10,.0f} tok/s, ratio {g / e:.2f}")
+    for kind in ("rnn", "gru", "lstm"):
+        print(f"    {kind.upper():<4} scratch / cuDNN, both graphed: {speeds[kind, 'scratch'] / speeds[kind, 'torch']:.2f}")
+
 
 if __name__ == "__main__":
     main()

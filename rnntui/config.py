@@ -30,6 +30,7 @@ KINDS = ("rnn", "gru", "lstm", "mlp")  # mlp: the sine task's autoregressive mod
 IMPLS = ("torch", "scratch")
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+CUDA_GRAPHS = ("auto", "true", "false")
 
 
 def _choice(section: str, name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -112,10 +113,16 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:N" or "mps"
     grad_norms_every: int = 10  # log the gradient norm of each parameter group every N steps; 0: never
+    # replay each training step as a CUDA graph: "auto" (on for CUDA runs whose batches share a shape),
+    # "true" or "false" (TOML's true and false too)
+    cuda_graphs: str | bool = "auto"
 
     def __post_init__(self) -> None:
         s = "train"
         _at_least(s, "grad_norms_every", self.grad_norms_every, 0)
+        if isinstance(self.cuda_graphs, bool):
+            object.__setattr__(self, "cuda_graphs", "true" if self.cuda_graphs else "false")
+        _choice(s, "cuda_graphs", self.cuda_graphs, CUDA_GRAPHS)
         _choice(s, "optimizer", self.optimizer, OPTIMIZERS)
         _positive(s, "lr", self.lr)
         _at_least(s, "epochs", self.epochs, 1)
@@ -241,6 +248,10 @@ def _coerce(section: str, f: dataclasses.Field, value: Any) -> Any:
         ):
             raise ConfigError(f"{section}.{f.name} must be a list of {item.__name__}s; got {value!r}")
         return tuple(value)
+    if f.type == "str | bool":  # a choice of words that TOML may also write as true or false
+        if not isinstance(value, (str, bool)):
+            raise ConfigError(f"{section}.{f.name} must be one of its words, true or false; got {value!r}")
+        return value
     want = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str, "bool": bool}[f.type]
     if want is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)

@@ -77,3 +77,51 @@ def test_devices_offered_are_the_ones_that_exist():
     names = [name for _, name in available_devices()]
     assert names[:2] == ["auto", "cpu"] and f"cuda:{torch.cuda.device_count() - 1}" in names
     assert resolve_device("auto").type == "cuda"
+
+
+# -- CUDA graphs (issue 17) -------------------------------------------------------------------------------
+
+GRAPH_CASES = [("lstm", "torch", "sequential"), ("gru", "torch", "sequential"), ("rnn", "torch", "random"),
+               ("lstm", "scratch", "sequential"), ("gru", "scratch", "sequential"), ("rnn", "scratch", "sequential")]
+
+
+def _losses(config, out):
+    steps, starts = [], []
+    end, _ = train(config, out, [lambda e: e.kind == "step" and steps.append((e.loss, e.grad_norm)),
+                                 lambda e: isinstance(e, FitStarted) and starts.append(e.description)])
+    return end, steps, starts[0]
+
+
+@pytest.mark.parametrize("kind,impl,sampling", GRAPH_CASES)
+def test_a_graphed_run_equals_the_eager_run(tmp_path, kind, impl, sampling):
+    """The same run with and without CUDA graphs: the same losses and gradient norms step by step (float
+    tolerance), the same final weights, the carried state and the clipping inside the graph."""
+    base = tiny_config(model={"kind": kind, "impl": impl}, data={"sampling": sampling},
+                       train={"epochs": 2, "device": "cuda", "clip": 0.5})
+    graphed_end, graphed, described = _losses(base.replace(train={"cuda_graphs": "true"}), tmp_path / "g")
+    eager_end, eager, eagerly = _losses(base.replace(train={"cuda_graphs": "false"}), tmp_path / "e")
+    assert "CUDA graphs on" in described and "CUDA graphs off" in eagerly
+    assert len(graphed) == len(eager) > 10
+    for (lg, ng), (le, ne) in zip(graphed, eager):
+        assert lg == pytest.approx(le, rel=2e-4, abs=1e-5) and ng == pytest.approx(ne, rel=2e-3, abs=1e-5)
+    a, b = (load_checkpoint(p / "checkpoint.pt").model.state_dict() for p in (tmp_path / "g", tmp_path / "e"))
+    assert all(torch.allclose(a[k], b[k], rtol=1e-3, atol=1e-4) for k in a)
+
+
+def test_auto_turns_graphs_on_for_cuda_runs_and_says_so(tmp_path):
+    starts = []
+    train(tiny_config(train={"epochs": 1, "device": "cuda"}), tmp_path,
+          [lambda e: isinstance(e, FitStarted) and starts.append(e)])
+    assert "CUDA graphs on" in starts[0].description
+
+
+def test_a_graphed_run_stops_within_one_batch_and_catches_a_diverging_loss(tmp_path):
+    from rnntui.errors import TrainingDiverged
+
+    steps = []
+    end, _ = train(tiny_config(train={"epochs": 50, "device": "cuda", "cuda_graphs": "true"}), tmp_path / "s",
+                   [lambda e: e.kind == "step" and steps.append(e)], should_stop=lambda: len(steps) >= 12)
+    assert end.status == "stopped" and len(steps) == 12
+    with pytest.raises(TrainingDiverged):
+        train(tiny_config(train={"epochs": 5, "device": "cuda", "cuda_graphs": "true", "lr": 1e6, "clip": 0}),
+              tmp_path / "d")

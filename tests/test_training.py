@@ -323,3 +323,32 @@ def test_gradient_norms_per_parameter_group_are_logged_every_n_steps(tmp_path, e
         total = math.sqrt(sum(v * v for v in event["norms"].values()))
         assert total == pytest.approx(history.grad_norm[event["global_step"] - 1], rel=1e-5)  # before clipping
     assert any(history.clipped[e["global_step"] - 1] for e in history.grad_groups)  # (clipping did happen)
+
+
+def test_cuda_graphs_setting_reads_words_and_toml_booleans_and_explains_itself_on_the_cpu(tmp_path, caplog):
+    """train.cuda_graphs: auto, true or false (TOML's booleans too); on a CPU the run is eager and, when
+    graphs were asked for, a line says why they are off."""
+    from rnntui.config import load_toml
+    from rnntui.errors import ConfigError
+    from rnntui.training.graphs import graph_plan
+
+    (tmp_path / "on.toml").write_text("[train]\ncuda_graphs = true\n", encoding="utf-8")
+    assert load_toml(tmp_path / "on.toml").train.cuda_graphs == "true"
+    with pytest.raises(ConfigError, match="train.cuda_graphs must be one of auto, true, false"):
+        tiny_config(train={"cuda_graphs": "sometimes"})
+    cpu = torch.device("cpu")
+    assert graph_plan("auto", cpu, [1]) == (None, "CUDA graphs off: the run is on the CPU")
+    assert graph_plan("true", cpu, [1])[1] == "CUDA graphs off: they need a CUDA device"
+    assert graph_plan("false", torch.device("cuda"), [1])[0] is None
+    # on a GPU the commonest batch shape is replayed; too many shapes turn "auto" off
+    batches = [(torch.zeros(4, 5), torch.zeros(4, 5))] * 9 + [(torch.zeros(2, 5), torch.zeros(2, 5))]
+    assert graph_plan("auto", torch.device("cuda"), batches) == (
+        ((4, 5), (4, 5)), "CUDA graphs on (1 batch(es) of another shape run eagerly)")
+    mixed = [(torch.zeros(i, 5),) for i in range(1, 6)]
+    assert graph_plan("auto", torch.device("cuda"), mixed)[0] is None
+    assert graph_plan("true", torch.device("cuda"), mixed)[0] == ((1, 5),)
+
+    rec = Recorder()
+    end, _ = train(tiny_config(train={"epochs": 1, "cuda_graphs": "true"}), tmp_path / "run", [rec])
+    assert end.status == "finished" and "they need a CUDA device" in caplog.text
+    assert "CUDA graphs" not in rec.of(FitStarted)[0].description  # (CPU runs read as before)

@@ -628,11 +628,17 @@ def group_grad_norms(model: nn.Module) -> dict[str, float]:
     ``layer<k>.input`` (W_x*), ``layer<k>.recurrent`` (W_h*), ``layer<k>.bias``; then ``output`` and
     ``embedding``. Parameters without a gradient are left out; the groups' norms combine (root of the sum
     of squares) to the global norm that clipping uses. One device sync per call."""
+    names, norms = group_grad_norm_tensor(model)
+    return dict(zip(names, norms.tolist())) if names else {}
+
+
+def group_grad_norm_tensor(model: nn.Module) -> tuple[list[str], torch.Tensor | None]:
+    """``group_grad_norms`` without the device sync: the group names and a tensor of their norms (what a
+    captured CUDA graph computes at every step, to be read when wanted)."""
     groups: dict[str, list[torch.Tensor]] = {}
     for name, p in model.named_parameters():
         if p.grad is not None:
             groups.setdefault(_group(name), []).append(p.grad.detach())
     if not groups:
-        return {}
-    norms = torch.stack([torch.nn.utils.get_total_norm(grads) for grads in groups.values()])
-    return dict(zip(groups, norms.tolist()))
+        return [], None
+    return list(groups), torch.stack([torch.nn.utils.get_total_norm(grads) for grads in groups.values()])

@@ -8,6 +8,7 @@ and strings) and checks ``should_stop`` once per batch.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import random
@@ -20,8 +21,9 @@ from torch import nn
 
 from rnntui.config import TrainConfig
 from rnntui.errors import ConfigError, TrainingDiverged
-from rnntui.inspect.gradients import group_grad_norms
+from rnntui.inspect.gradients import group_grad_norm_tensor, group_grad_norms
 from rnntui.training.events import Callback, EpochEnded, Event, FitEnded, FitStarted, GradNormsLogged, StepEnded
+from rnntui.training.graphs import WARMUP_STEPS, GraphedStep, batch_shape, graph_plan
 from rnntui.training.metrics import best_of
 
 log = logging.getLogger(__name__)
@@ -75,10 +77,11 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter], capturable: bool = False) -> torch.optim.Optimizer:
+    """``capturable``: its step may be recorded in a CUDA graph (Adam keeps its step count on the device)."""
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr)
-    return torch.optim.Adam(params, lr=config.lr)
+    return torch.optim.Adam(params, lr=config.lr, capturable=capturable)
 
 
 class Trainer:
@@ -91,7 +94,9 @@ class Trainer:
         self.config = config
         self.device = device
         self.callbacks = list(callbacks)
-        self.optimizer = make_optimizer(config, task.model.parameters())
+        # (a graph's optimizer step must be capturable; "auto" may turn graphs on once the batches are seen)
+        self.optimizer = make_optimizer(config, task.model.parameters(),
+                                        capturable=device.type == "cuda" and config.cuda_graphs != "false")
         self.generator = torch.Generator().manual_seed(config.seed)  # batches; CPU-side, repeatable
         self.epoch = 0  # epochs completed
         self.global_step = 0
@@ -116,9 +121,16 @@ class Trainer:
         last_loss = math.nan
         first = self.epoch + 1
         resumed, self.in_epoch = self.in_epoch, None
-        self.emit(FitStarted(config.epochs, self.task.steps_per_epoch(),
-                             str(self.device), sum(p.numel() for p in params), self.task.describe(),
-                             getattr(self.task, "unit", "tok"), self.global_step))
+        graphed: GraphedStep | None = None
+        planned, graph_shape, eager_steps = False, None, 0  # decided on the first epoch's batches
+
+        def started(note: str = "") -> None:
+            self.emit(FitStarted(config.epochs, self.task.steps_per_epoch(), str(self.device),
+                                 sum(p.numel() for p in params), self.task.describe() + note,
+                                 getattr(self.task, "unit", "tok"), self.global_step))
+
+        if first > config.epochs:
+            started()
         for epoch in range(first, config.epochs + 1):
             model.train()
             skip, loss_sum, units, carry = 0, 0.0, 0, None
@@ -132,6 +144,13 @@ class Trainer:
                 if carry is not None:
                     self.task.state = carry
                 resumed = None
+            if not planned:
+                planned = True
+                graph_shape, why = graph_plan(config.cuda_graphs, self.device, batches)
+                if config.cuda_graphs == "true" and graph_shape is None:
+                    log.warning(why)
+                started(f"; {why}" if self.device.type == "cuda" else "")
+                side = torch.cuda.Stream() if graph_shape is not None else None
             epoch_start = time.perf_counter()
             for step, batch in enumerate(batches, 1):
                 if step <= skip:
@@ -139,19 +158,25 @@ class Trainer:
                 self.in_epoch = (epoch, step - 1, loss_sum, units, epoch_rng)
                 if should_stop():
                     return self._end("stopped", start, f"stopped by request in epoch {epoch}, step {step}")
-                loss, n = self.task.training_step(batch)
-                loss_value = loss.item()
-                if not math.isfinite(loss_value):
-                    self._diverged("loss", loss_value, epoch, step, last_loss, start)
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                groups = None
-                if every and (self.global_step + 1) % every == 0:  # before clipping scales them
-                    groups = group_grad_norms(model)
-                grad_norm = torch.nn.utils.clip_grad_norm_(params, max_norm).item()
-                if not math.isfinite(grad_norm):
-                    self._diverged("gradient norm", grad_norm, epoch, step, loss_value, start)
-                self.optimizer.step()
+                want_groups = bool(every) and (self.global_step + 1) % every == 0
+                if graph_shape is not None and eager_steps >= WARMUP_STEPS and batch_shape(batch) == graph_shape:
+                    if graphed is None:
+                        torch.cuda.current_stream().wait_stream(side)
+                        graphed = GraphedStep(self.task, self.optimizer, params, max_norm, batch,
+                                              group_grad_norm_tensor)
+                    loss_t, norm_t, groups_t, n = graphed(batch)
+                    loss_value, grad_norm = loss_t.item(), norm_t.item()
+                    if not math.isfinite(loss_value):
+                        self._diverged("loss", loss_value, epoch, step, last_loss, start)
+                    if not math.isfinite(grad_norm):
+                        self._diverged("gradient norm", grad_norm, epoch, step, loss_value, start)
+                    groups = dict(zip(graphed.group_names, groups_t.tolist())) if want_groups else None
+                else:
+                    warming = graph_shape is not None and graphed is None
+                    with torch.cuda.stream(side) if warming else contextlib.nullcontext():
+                        loss_value, grad_norm, groups, n = self._eager_step(
+                            batch, params, max_norm, want_groups, epoch, step, last_loss, start)
+                    eager_steps += 1
                 last_loss = loss_value
                 loss_sum += loss_value * n
                 units += n
@@ -176,6 +201,22 @@ class Trainer:
             self.history.append(event)
             self.emit(event)
         return self._end("finished", start)
+
+    def _eager_step(self, batch, params, max_norm: float, want_groups: bool, epoch: int, step: int,
+                    last_loss: float, start: float) -> tuple[float, float, dict[str, float] | None, int]:
+        """One step op by op: (loss, gradient norm before clipping, per-group norms if wanted, units)."""
+        loss, n = self.task.training_step(batch)
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            self._diverged("loss", loss_value, epoch, step, last_loss, start)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        groups = group_grad_norms(self.task.model) if want_groups else None  # before clipping scales them
+        grad_norm = torch.nn.utils.clip_grad_norm_(params, max_norm).item()
+        if not math.isfinite(grad_norm):
+            self._diverged("gradient norm", grad_norm, epoch, step, loss_value, start)
+        self.optimizer.step()
+        return loss_value, grad_norm, groups, n
 
     def snapshot(self) -> dict[str, Any]:
         """Everything that resuming needs beyond the weights: where the run stands (the epoch in progress

@@ -19,7 +19,7 @@ from rnntui.errors import ConfigError
 CHOICES: dict[str, tuple[str, ...]] = {
     "data.token": cfg.TOKENS, "data.preprocess": cfg.PREPROCESS, "data.sampling": cfg.SAMPLINGS,
     "model.kind": cfg.KINDS, "model.impl": cfg.IMPLS, "train.optimizer": cfg.OPTIMIZERS,
-    "model.bidirectional": ("false", "true"),
+    "model.bidirectional": ("false", "true"), "train.cuda_graphs": cfg.CUDA_GRAPHS,
 }
 HIDDEN = {"train.device", "data.corpus"}  # shown as their own controls
 
