@@ -168,7 +168,8 @@ def test_rnntui_in_tmux(tmux, tmp_path):
 
     for entry in VIEWS[1:]:
         tmux.keys(entry.key)
-        about = entry.load().ABOUT
+        view = entry.load()
+        about = view.OPENING or view.ABOUT
         if about:
             tmux.wait_for(re.escape(about.split(",")[0][:40]), timeout=10)
         if entry.view_id == "sampling":

@@ -84,6 +84,10 @@ class BatchPlan:
         count = self.num_batches if limit is None else max(0, min(limit, self.num_batches))
         return tuple(self.batch(i) for i in range(count))
 
+    def head(self, limit: int) -> tuple[str, ...]:
+        """The first ``limit`` tokens of the sequence the plan cuts (what :meth:`owners` colours)."""
+        return tuple(self._tokens[:max(0, limit)])
+
     def owners(self, limit: int) -> tuple[tuple[int, int] | None, ...]:
         """For each of the first ``limit`` tokens, the (batch, row) whose X window holds it, or None (the
         offset before the first window, and the leftovers no batch takes): the strip a view colours."""

@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from textual import events, work
+from textual.actions import parse
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -181,7 +182,7 @@ class RnntuiApp(App[None]):
             yield SystemCommand(f"Show the {view.TITLE} view", view.ABOUT or f"key {view.KEY}",
                                 partial(self.run_action, f"show_view('{view.VIEW_ID}')"))
             for binding in view.BINDINGS:
-                if isinstance(binding, Binding) and view.check_action(binding.action, ()) is not False:
+                if isinstance(binding, Binding) and view.check_action(*parse(binding.action)[1:]) is not False:
                     yield SystemCommand(f"{view.TITLE}: {binding.tooltip or binding.description}",
                                         f"key {binding.key.replace(',', ' or ')}",
                                         partial(self.run_in, view, binding.action))

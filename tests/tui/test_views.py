@@ -182,10 +182,22 @@ async def test_palette_and_help_are_made_from_the_bindings(runs_dir):
             for binding in view.BINDINGS:
                 if view.VIEW_ID == "train" and binding.action in ("toggle_pause", "stop"):
                     assert f"Train: {binding.tooltip}" not in titles  # nothing is training: not offered
+                elif view.VIEW_ID == "vocab" and binding.id in BATCH_KEYS:
+                    assert f"Vocab: {binding.tooltip}" not in titles  # the minibatch part's, not shown
                 else:
                     assert f"{view.TITLE}: {binding.tooltip or binding.description}" in titles
         start = next(c for c in app.get_system_commands(app.screen) if c.title == "Train: start training the setup")
         assert start.help == "key s"
+        # a part's keys are offered while the part is shown
+        await pilot.press("3", "b")
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        vocab = app.view("vocab")
+        assert {f"Vocab: {b.tooltip}" for b in vocab.BINDINGS if b.id in BATCH_KEYS} <= set(titles)
+        assert "Vocab: find a token in the vocabulary" not in titles  # the vocabulary part's
+
+
+BATCH_KEYS = {"vocab.sampling", "vocab.batch-size", "vocab.seed", "vocab.example", "vocab.next-batch",
+              "vocab.prev-batch"}
 
 
 async def test_s_pressed_at_once_starts_the_run_when_the_setup_has_loaded(runs_dir):

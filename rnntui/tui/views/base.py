@@ -21,6 +21,7 @@ class View(Widget):
     TITLE: ClassVar[str] = ""
     KEY: ClassVar[str] = ""
     ABOUT: ClassVar[str] = ""  # one or two lines at the top: what to look at, and what the learner should see
+    OPENING: ClassVar[str] = ""  # what it shows at the top instead, when its parts have lines of their own
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
