@@ -351,6 +351,32 @@ class Stepper:
         self._logits, self._state = self._stack.pop()
         return self.vocab.to_tokens(self._path.pop())
 
+    def continuations(
+        self,
+        num_tokens: int = 30,
+        temperatures: Sequence[float] = (0.5, 1.0, 1.5),
+        decode: DecodeConfig = DecodeConfig("temperature"),
+        seed: int = 0,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> list[Continuation]:
+        """``continuations`` of the text so far (prefix and path), from the cached state: no warm-up, and
+        a hand-picked token (even ``<unk>``) counts as itself; the path does not change. When
+        ``should_stop()`` says True, the continuations done so far are returned (the current one cut short)."""
+        _check_num_tokens(num_tokens)
+        configs = [replace(decode, temperature=t) for t in temperatures]  # validates each temperature
+        out: list[Continuation] = []
+        with evaluating(self.model):
+            for t, config in zip(temperatures, configs):
+                if should_stop is not None and should_stop():
+                    break
+                generator = torch.Generator().manual_seed(seed)
+                steps = _decode(self.model, self._logits, self._state, num_tokens, config, generator, should_stop,
+                                guard=False)
+                tokens = self.vocab.to_tokens([tok for _, tok, *_ in steps])
+                text = join_tokens(tokens, self.token)
+                out.append(Continuation(float(t), " " + text if self.token == "word" and text else text, tokens))
+        return out
+
 
 def continuations(
     model: torch.nn.Module,
