@@ -239,3 +239,49 @@ def test_a_dropped_terminal_stops_the_run_and_leaves_no_process(tmux, tmp_path):
     from rnntui.training.history import load_history
 
     assert load_history(run / "metrics.jsonl").end.get("status") == "stopped"
+
+
+def test_the_inspector_views_at_80x24_with_real_models(tmux, tmp_path):
+    """A tiny language model and a sine run trained before the app opens: in an 80x24 terminal the Prompt
+    view continues a prompt typed into it, the Sampling view shows the next token's bars, the Vocab view
+    recounts in words, the Sequence view scores the sine run against the oracle."""
+    from conftest import tiny_config
+    from rnntui.presets import load_preset
+    from rnntui.training.experiment import train
+
+    runs = tmp_path / "runs"
+    train(load_preset("sine-mlp").replace(train={"epochs": 1, "device": "cpu"}), runs / "sine", data_dir=SHARED_DATA)
+    train(tiny_config(), runs / "tiny-lm", data_dir=SHARED_DATA)  # the newest: the LM views' default
+    tmux("resize-window", "-t", SESSION, "-x", "80", "-y", "24")
+    tmux.line(f"{shlex.quote(sys.executable)} -m rnntui --device cpu --runs-dir {shlex.quote(str(runs))}; "
+              "echo EXIT=$?")
+    tmux.wait_for(r"1 Train.*2 Runs", timeout=60)
+
+    tmux.keys("5")
+    tmux.wait_for(r"model: tiny-lm \(LSTM 32", timeout=30)
+    tmux.keys("Enter")  # into the prompt line
+    time.sleep(0.3)
+    tmux.keys(*"the ", "Enter")
+    done = tmux.wait_for(r"(?m)^\s*(\d+) chars in [\d.]+ s", timeout=30)  # the continuation's line under it
+    assert int(done.group(1)) > 0
+    screen = tmux.screen()
+    assert re.search(r"(?m)^\s*the \S", screen), screen  # the prompt, continued on its line
+
+    tmux.keys("Escape")  # the letter keys are the view's again
+    time.sleep(0.3)  # (an Esc followed at once by a key is read as alt+key, as in any terminal app)
+    tmux.keys("4")
+    tmux.wait_for(r"kept \d+ of 28", timeout=30)  # the bars of the next character, of the 28 in its vocabulary
+    tmux.keys("g")  # a greedy step
+    tmux.wait_for(r"step 2", timeout=30)
+
+    tmux.keys("3")
+    tmux.wait_for(r"token\s+char", timeout=30)
+    tmux.keys("w")
+    tmux.wait_for(r"token\s+word", timeout=30)
+
+    tmux.keys("6")
+    tmux.wait_for(r"1-step test MSE: the oracle", timeout=30)
+
+    tmux.keys("q")
+    tmux.wait_for(r"(?m)^EXIT=0\s*$", timeout=30)
+    assert "Traceback" not in tmux.screen()
