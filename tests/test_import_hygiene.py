@@ -107,3 +107,20 @@ def test_no_engine_source_imports_a_ui_library():
         if (names := ui_imports(p.read_text(encoding="utf-8")))
     }
     assert offenders == {}
+
+
+def test_the_views_and_the_app_load_without_torch(tmp_path):
+    """The app draws its first frame and mounts its views before torch is imported (a worker imports it
+    last; ``benchmarks/startup.py``): no view module may import it when it is loaded."""
+    code = (
+        "import importlib, sys\n"
+        "import rnntui.tui.app\n"
+        "from rnntui.tui.views import VIEWS\n"
+        "for entry in VIEWS:\n"
+        "    entry.load()\n"
+        "print(sorted(m for m in ('torch', 'numpy') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=cli_env(tmp_path),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "torch" not in result.stdout.strip().splitlines()[-1], result.stdout

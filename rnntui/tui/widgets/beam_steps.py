@@ -4,12 +4,15 @@ ones ending in <eos>; the chosen hypothesis starred and the hypotheses it grew f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from rnntui.decoding.translate import BeamHypothesis, BeamTrace
+if TYPE_CHECKING:  # (torch: the views are mounted before it is imported)
+    from rnntui.decoding.translate import BeamHypothesis, BeamTrace
 
 CHOSEN = "★"
 ON_PATH = "│"

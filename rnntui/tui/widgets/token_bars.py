@@ -10,6 +10,7 @@ the temperature redraws the bars in the same frame (``benchmarks/sampling_view.p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
@@ -17,7 +18,8 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from rnntui.decoding.sampling import StepSummary
+if TYPE_CHECKING:  # (torch: the views are mounted before it is imported)
+    from rnntui.decoding.sampling import StepSummary
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 SHOWN = {" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍", "": "∅"}
