@@ -350,6 +350,33 @@ async def test_ngrams_are_the_books_and_zipf_is_fitted_for_words_and_characters(
         assert f"unigrams {v.report.zipf[1].exponent:.2f} over ranks" in " ".join(text_of(app, "#zipf-fits").split())
 
 
+async def test_the_zipf_chart_survives_a_resize_and_a_theme_change(runs_dir):
+    """plotext takes the log of its data in place when it builds the chart: a build without new data (a
+    resize, a theme) must not take it twice."""
+    app = make_app(runs_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        v = await open_view(pilot)
+        await pilot.press("w", "n")
+        await settle(pilot, v)
+        await pilot.pause()
+        chart = app.query_one("#zipf-chart")
+
+        def drawn() -> str:
+            return "\n".join(chart.render_line(y).text for y in range(chart.size.height))
+
+        before = drawn()
+        assert "1k" in before and "100" in before  # the count axis, in powers of ten
+        await pilot.resize_terminal(110, 36)
+        await pilot.pause()
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause()
+        app.theme = "textual-light"
+        await pilot.pause()
+        app.theme = "textual-dark"
+        await pilot.pause()
+        assert app.is_running and drawn() == before
+
+
 # -- minibatches ------------------------------------------------------------------------------------------
 
 def training_batches(sampling: str, seed: int = 0):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import ClassVar
 
 from plotext._utility import colors_to_ansi
 from rich.segment import Segment
@@ -47,6 +48,10 @@ class Chart(PlotextPlot):
     Textual's own path (``_cell_style``), so the cells come out as PlotextPlot's would (a test compares
     them); ``render`` is still PlotextPlot's, for anything that asks for the renderable."""
 
+    # plotext takes the log of the data in place when it builds: a chart with a log axis gives it its
+    # data anew at each build (a resize or a theme change builds again without new data)
+    DRAW_AT_EACH_BUILD: ClassVar[bool] = False
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.history = History()
@@ -59,8 +64,9 @@ class Chart(PlotextPlot):
         self.replot()
 
     def replot(self) -> None:
-        self.plt.clear_data()  # the data, lines and texts; each draw sets its title and labels anew
-        self.draw(self.plt, self.history)
+        if not self.DRAW_AT_EACH_BUILD:
+            self.plt.clear_data()  # the data, lines and texts; each draw sets its title and labels anew
+            self.draw(self.plt, self.history)
         self.refresh()
 
     def draw(self, plt, history: History) -> None:  # pragma: no cover - overridden
@@ -76,6 +82,9 @@ class Chart(PlotextPlot):
         """The plot as strips, one per row of plotext's matrix (what ``PlotextPlot.render`` draws)."""
         width, height = self.size
         plt = self.plt
+        if self.DRAW_AT_EACH_BUILD:
+            plt.clear_data()
+            self.draw(plt, self.history)
         plt.plotsize(width, height)  # as PlotextPlot.render sets the plot up
         plt._set_size(width, height)
         plt.theme(self._get_plotext_theme_name(self.app.theme))

@@ -169,6 +169,8 @@ class ZipfChart(Chart):
     """Count against rank on log-log axes, unigrams, bigrams and trigrams overlaid in the colours of the
     legend beside it (``fits_text``), which gives each curve's fitted exponent and the ranks of the fit."""
 
+    DRAW_AT_EACH_BUILD = True
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fits: dict[int, ZipfFit] = {}
