@@ -282,6 +282,12 @@ def test_the_inspector_views_at_80x24_with_real_models(tmux, tmp_path):
     tmux.keys("6")
     tmux.wait_for(r"1-step test MSE: the oracle", timeout=30)
 
+    tmux.keys("7")  # the gradient through time of the language model, with its factor per step
+    tmux.wait_for(r"‖dL_T/dH_t‖ against T - t", timeout=30)
+    tmux.wait_for(r"LSTM ?x\d\.\d+", timeout=30)
+    tmux.keys("g")  # its gates over the text
+    tmux.wait_for(r"unit \d+ of H", timeout=30)
+
     tmux.keys("q")
     tmux.wait_for(r"(?m)^EXIT=0\s*$", timeout=30)
     assert "Traceback" not in tmux.screen()
