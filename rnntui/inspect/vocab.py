@@ -86,7 +86,7 @@ def prepare_text(text: str, mode: str) -> str:
     return preprocess(text, mode)
 
 
-_CHUNK = 1 << 17  # characters: a regex over more holds the interpreter lock long enough to stall a UI (~5 ms here)
+_CHUNK = 1 << 17  # characters: a regex over more holds the interpreter lock long enough to stall a UI (benchmarks/vocab_view.py)
 
 
 def _is_letter(ch: str) -> bool:
@@ -493,7 +493,8 @@ class _Tokens:
         self.chars = chars  # char tokens: the token sequence as one string (word tokens are read off the ids)
         self.fixed_train_stop = train_stop  # translation runs: where the held-out sentences begin
         self.seg_starts = seg_starts  # (num_sentences + 1,) token offsets of the sentences, then the end
-        self.lock = threading.Lock()
+        self._ngrams_lock = threading.Lock()  # (a long count: the unigram counts do not wait for it)
+        self._counts_lock = threading.Lock()
         self._counts: dict[int, np.ndarray] = {}
         self._ngrams: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
@@ -515,7 +516,10 @@ class _Tokens:
 
     def counts(self, stop: int) -> np.ndarray:
         """(V,) occurrences of each type among tokens [0, stop)."""
-        with self.lock:
+        counted = self._counts.get(stop)  # (a view asks from its UI thread: no lock once counted)
+        if counted is not None:
+            return counted
+        with self._counts_lock:
             if stop not in self._counts:
                 self._counts[stop] = np.bincount(self.ids[:stop], minlength=len(self.types))
             return self._counts[stop]
@@ -525,13 +529,13 @@ class _Tokens:
         return 0 if type_id is None else int(self.counts(stop)[type_id])
 
     def has_ngrams(self, stop: int, n: int) -> bool:
-        with self.lock:
+        with self._ngrams_lock:
             return (stop, n) in self._ngrams
 
     def ngrams(self, stop: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(codes, counts) of the distinct n-grams among tokens [0, stop), most frequent first, ties in token
         order; a code holds the n ids in base V (or is an (m, n) array of ids when V**n overflows int64)."""
-        with self.lock:
+        with self._ngrams_lock:
             key = (stop, n)
             if key not in self._ngrams:
                 seg = None if self.seg is None else self.seg[:stop]

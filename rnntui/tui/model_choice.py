@@ -9,6 +9,7 @@ kept while their file is unchanged, so views that show the same model load it on
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,31 @@ if TYPE_CHECKING:
     from rnntui.training.checkpoint import Checkpoint
 
 TASK_NAMES = {"lm": "language model", "seq2seq": "translation (seq2seq) model", "sine": "sine model"}
+
+
+_threads_lock = threading.Lock()
+_threads = [0, 1]  # [workers inside one_thread, the thread count to restore when the last one leaves]
+
+
+@contextlib.contextmanager
+def one_thread():
+    """One intra-op torch thread while a worker runs a model (the count before comes back when the last one
+    leaves): a batch of one, step by step, gains nothing from more threads but their synchronisation
+    (benchmarks/prompt_view.py)."""
+    import torch
+
+    with _threads_lock:
+        if _threads[0] == 0:
+            _threads[1] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _threads[0] += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads[0] -= 1
+            if _threads[0] == 0:
+                torch.set_num_threads(_threads[1])
 
 
 class NoModel(RnntuiError):

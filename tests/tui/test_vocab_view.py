@@ -489,6 +489,24 @@ async def test_a_bad_file_is_one_line_and_the_text_shown_stays(runs_dir, tmp_pat
         assert v.report.settings.token == "word" and text_of(app, "#vocab-status") == ""
 
 
+async def test_minibatch_keys_wait_for_a_text_counted(runs_dir, tmp_path):
+    """With no text counted (The Time Machine is not there, nor reachable), the minibatch part's keys do
+    nothing, and the app stays up."""
+    from rnntui.tui.app import RnntuiApp
+
+    app = RnntuiApp(device="cpu", runs_dir=runs_dir, data_dir=tmp_path / "no-data")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("3")
+        v = view(app)
+        await pilot.press("b", "s", "d", "e", "right", "k")
+        await settle(pilot, v)
+        await pilot.press("b", "s", "d", "e", "right", "k")
+        await pilot.pause()
+        assert app.is_running and v.report is None and v.part == "batches"
+        assert "timemachine.txt" in text_of(app, "#vocab-status")
+
+
 @pytest.mark.slow
 async def test_a_large_file_counts_in_a_worker_with_progress_while_keys_work(runs_dir, tmp_path, monkeypatch):
     from rnntui.inspect.vocab import VocabInspector

@@ -19,20 +19,22 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Input, Label, Static
 from textual.worker import get_current_worker
 
 from rnntui.errors import ConfigError, describe
+from rnntui.tui.knobs import stepped
 from rnntui.tui.model_choice import LoadedModel
 from rnntui.tui.views.inspector import InspectorView
 from rnntui.tui.widgets.gradient_charts import (
     COLORS, REFERENCE_COLOR, REFERENCE_LABEL, Line, SaturationChart, SeriesChart, kind_color,
 )
 from rnntui.tui.widgets.gates_heatmap import Heatmap
-from rnntui.tui.widgets.gradients_jobs import WINDOWS, Window
+from rnntui.tui.gradients_jobs import WINDOWS, Window
 from rnntui.tui.widgets.gradients_parts import key
+from rnntui.tui.widgets.lines import LineInput, QuietScroll
 
 # (part, key, title, short title)
 PARTS = (("flow", "f", "Flow", "flow"), ("clip", "c", "Clipping", "clip"), ("truncation", "u", "Truncation", "trunc"),
@@ -89,29 +91,6 @@ def brief(error: str) -> str:
         return (f"{what[:1].upper()}{what[1:]} needs a unidirectional model: a bidirectional one reads the text "
                 "backwards too, so no single H_t runs through time (m: another model)")
     return " ".join(error.split())
-
-
-def stepped(ladder: tuple, value: float, step: int) -> float:
-    nearest = min(range(len(ladder)), key=lambda i: abs(math.log(ladder[i]) - math.log(value)))
-    return ladder[min(max(nearest + step, 0), len(ladder) - 1)]
-
-
-class PromptLine(Input):
-    """The line where a text or a pattern is typed; Esc leaves it (the view's keys work again)."""
-
-    BINDINGS = [Binding("escape", "leave", "Leave", id="gradients.leave-line",
-                        tooltip="leave the line without applying it")]
-
-    @dataclass
-    class Left(Message):
-        input: PromptLine
-
-    def action_leave(self) -> None:
-        self.post_message(self.Left(self))
-
-
-class _Scroll(VerticalScroll, can_focus=False):
-    """Scrolls with the wheel; the view keeps the focus (and its keys)."""
 
 
 def _binding(keys: str, action: str, title: str, id: str, tooltip: str, show: bool = False) -> Binding:
@@ -210,7 +189,7 @@ class GradientsView(InspectorView):
         yield Static("", classes="model-line", markup=False)
         yield Static("", id="grad-parts-line", markup=False)
         yield Static("", id="grad-status", markup=False)
-        yield PromptLine(id="grad-prompt")
+        yield LineInput(id="grad-prompt")
         with ContentSwitcher(initial="part-flow", id="grad-parts"):
             with Vertical(id="part-flow"):
                 yield from self._heading("flow")
@@ -229,7 +208,7 @@ class GradientsView(InspectorView):
                     yield Static("", id="trunc-table", classes="side")
             with Vertical(id="part-saliency"):
                 yield from self._heading("saliency")
-                with _Scroll(id="sal-scroll"):
+                with QuietScroll(id="sal-scroll"):
                     yield Static("", id="sal-text")
                 yield Static("", id="sal-legend")
                 yield SeriesChart(id="sal-chart")
@@ -240,7 +219,7 @@ class GradientsView(InspectorView):
                     yield Static("", id="norms-table", classes="side")
             with Vertical(id="part-gates"):
                 yield from self._heading("gates")
-                with _Scroll(id="gates-scroll"):
+                with QuietScroll(id="gates-scroll"):
                     yield Static("", id="gates-text")
                 yield Heatmap(id="gates-heat")
             with Vertical(id="part-saturation"):
@@ -254,11 +233,11 @@ class GradientsView(InspectorView):
                     for name, label in SHAPE_FIELDS:
                         yield Label(label)
                         yield Input(id=f"shape-{name.replace('_', '-')}", compact=True)
-                with _Scroll(id="shapes-scroll"):
+                with QuietScroll(id="shapes-scroll"):
                     yield Static("", id="shapes-table")
             with Vertical(id="part-trap"):
                 yield from self._heading("trap")
-                with _Scroll(id="trap-scroll"):
+                with QuietScroll(id="trap-scroll"):
                     yield Static("", id="trap-text")
 
     def _heading(self, part: str) -> ComposeResult:
@@ -300,7 +279,7 @@ class GradientsView(InspectorView):
         if action == "edit" and parameters:
             parts = WINDOW_PARTS if parameters[0] == "text" else ("gates",)
         if parts is not None and self.part not in parts:
-            return None  # listed (help, palette) but not acting here: the key falls through
+            return False  # another part's: the key falls through to the binding of this part
         return True
 
     # -- the parts line, the keys line, the status line ------------------------------------------------
@@ -360,7 +339,7 @@ class GradientsView(InspectorView):
                 else "all", n)
             key(out, "p", "pattern", repr(self.pattern.pattern) if self.pattern is not None else "", n)
         elif part == "saturation":
-            from rnntui.tui.widgets.gradients_jobs import SATURATION_STEPS
+            from rnntui.tui.gradients_jobs import SATURATION_STEPS
 
             out.append(f"{SATURATION_STEPS:,} held-out tokens at most; < 0.1 closed, > 0.9 open" if n else
                        f"over the first {SATURATION_STEPS:,} tokens of the held-out text (all of it, if shorter); "
@@ -414,6 +393,7 @@ class GradientsView(InspectorView):
         for part in self.requests:  # answers on their way are the old model's
             self.requests[part] += 1
         self.position, self.unit, self.pattern, self.threshold = None, None, None, None
+        self.spans = {part: (0, steps) for part, (_, steps) in self.spans.items()}  # another model, another text
         self._norms_drawn = None
         for part, *_ in PARTS:
             self._figure(part, "")
@@ -502,7 +482,7 @@ class GradientsView(InspectorView):
     def _answer(self, part: str, request: int, compute) -> None:
         """Run ``compute(should_stop, progress)`` (in the worker) and post its result or its one-line error."""
         from rnntui.inspect import Cancelled
-        from rnntui.tui.views.prompt import one_thread
+        from rnntui.tui.model_choice import one_thread
 
         worker = get_current_worker()
 
@@ -522,14 +502,14 @@ class GradientsView(InspectorView):
     @work(thread=True, exclusive=True, exit_on_error=False, group="gradients-flow",
           description="gradient flow through time")
     def _run_flow(self, model, window, scale, overlay, data_dir, runs_dir, cache, request) -> None:
-        from rnntui.tui.widgets import gradients_jobs as jobs
+        from rnntui.tui import gradients_jobs as jobs
 
         self._answer("flow", request, lambda stop, progress: jobs.flow(model, window, scale, overlay, runs_dir, cache,
                                                                        data_dir, stop))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="gradients-clip", description="clipping one batch")
     def _run_clip(self, model, threshold, data_dir, request, **_) -> None:
-        from rnntui.tui.widgets import gradients_jobs as jobs
+        from rnntui.tui import gradients_jobs as jobs
 
         self._answer("clip", request, lambda stop, progress: jobs.clip(model, threshold, data_dir))
 
@@ -537,7 +517,7 @@ class GradientsView(InspectorView):
           description="truncated backpropagation")
     def _run_truncation(self, model, window, loss, data_dir, request, **_) -> None:
         from rnntui.inspect.gradients import truncation
-        from rnntui.tui.widgets import gradients_jobs as jobs
+        from rnntui.tui import gradients_jobs as jobs
 
         def compute(stop, progress):
             lm = jobs.language_model(model)
@@ -551,7 +531,7 @@ class GradientsView(InspectorView):
     @work(thread=True, exclusive=True, exit_on_error=False, group="gradients-saliency", description="saliency")
     def _run_saliency(self, model, window, position, k, data_dir, request, **_) -> None:
         from rnntui.inspect.gradients import saliency
-        from rnntui.tui.widgets import gradients_jobs as jobs
+        from rnntui.tui import gradients_jobs as jobs
 
         def compute(stop, progress):
             lm = jobs.language_model(model)
@@ -564,7 +544,7 @@ class GradientsView(InspectorView):
     @work(thread=True, exclusive=True, exit_on_error=False, group="gradients-gates", description="gates over text")
     def _run_gates(self, model, window, data_dir, request, **_) -> None:
         from rnntui.inspect.gates import gate_trace, most_variable_units
-        from rnntui.tui.widgets import gradients_jobs as jobs
+        from rnntui.tui import gradients_jobs as jobs
 
         def compute(stop, progress):
             lm = jobs.language_model(model)
@@ -586,7 +566,7 @@ class GradientsView(InspectorView):
           description="gate saturation")
     def _run_saturation(self, model, data_dir, request, **_) -> None:
         from rnntui.inspect.gates import saturation
-        from rnntui.tui.widgets import gradients_jobs as jobs
+        from rnntui.tui import gradients_jobs as jobs
 
         def compute(stop, progress):
             lm = jobs.language_model(model)
@@ -600,14 +580,14 @@ class GradientsView(InspectorView):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="gradients-shapes", description="tensor shapes")
     def _run_shapes(self, settings, shapes_model, request) -> None:
-        from rnntui.tui.widgets import gradients_jobs as jobs
+        from rnntui.tui import gradients_jobs as jobs
 
         self._answer("shapes", request, lambda stop, progress: jobs.shapes(settings, shapes_model))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="gradients-trap",
           description="the bidirectional trap")
     def _run_trap(self, runs_dir, cache, request) -> None:
-        from rnntui.tui.widgets import gradients_jobs as jobs
+        from rnntui.tui import gradients_jobs as jobs
 
         self._answer("trap", request, lambda stop, progress: jobs.trap(runs_dir, cache, stop))
 
@@ -852,7 +832,7 @@ class GradientsView(InspectorView):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="gradients-norms", description="reading a run")
     def _read_norms(self, run_dir, request: int) -> None:
-        from rnntui.tui.widgets import gradients_jobs as jobs
+        from rnntui.tui import gradients_jobs as jobs
 
         self._answer("norms", request, lambda stop, progress: jobs.run_history(run_dir))
 
@@ -903,13 +883,9 @@ class GradientsView(InspectorView):
     def _seq2seq_model(self) -> LoadedModel | None:
         return self.model if self.model is not None and self.model.task == "seq2seq" else None
 
-    def _saturation_source(self) -> str:
-        from rnntui.tui.widgets.gradients_jobs import SATURATION_STEPS
-
-        return f"over the first {SATURATION_STEPS:,} tokens of the held-out text (all of it, if shorter)"
-
     def _window_changed(self) -> None:
         self.position, self.pattern = None, None
+        self.requests["pattern"] = self.requests.get("pattern", 0) + 1  # an answer on its way read the old text
         self._keys_line()
         self._refresh_part()
 
@@ -922,7 +898,7 @@ class GradientsView(InspectorView):
         self._window_changed()
 
     def action_move(self, step: int) -> None:
-        from rnntui.tui.widgets.gradients_jobs import known_held_out
+        from rnntui.tui.gradients_jobs import known_held_out
 
         offset, steps = self.spans[self.part]
         if self.text is None:
@@ -935,7 +911,7 @@ class GradientsView(InspectorView):
         self._window_changed()
 
     def action_scale(self, step: int) -> None:
-        self.scale = stepped(SCALES, self.scale, step)
+        self.scale = stepped(SCALES, self.scale, step, log=True)
         self._keys_line()
         self._refresh_part()
 
@@ -945,7 +921,7 @@ class GradientsView(InspectorView):
         self._refresh_part()
 
     def action_threshold(self, step: int) -> None:
-        self.threshold = stepped(THRESHOLDS, self._threshold(), step)
+        self.threshold = stepped(THRESHOLDS, self._threshold(), step, log=True)
         self._keys_line()
         self._refresh_part()
 
@@ -1088,7 +1064,7 @@ class GradientsView(InspectorView):
         self.focus()
 
     def action_page(self, step: int) -> None:
-        for scroll in self.query_one(f"#part-{self.part}").query(_Scroll):
+        for scroll in self.query_one(f"#part-{self.part}").query(QuietScroll):
             (scroll.scroll_page_down if step > 0 else scroll.scroll_page_up)(animate=False)
 
     # -- the prompt line (a text, a pattern) ----------------------------------------------------------------
@@ -1098,7 +1074,7 @@ class GradientsView(InspectorView):
     }
 
     def action_edit(self, kind: str) -> None:
-        prompt = self.query_one("#grad-prompt", PromptLine)
+        prompt = self.query_one("#grad-prompt", LineInput)
         self.prompt_kind = kind
         prompt.border_title = self.PROMPTS[kind]
         prompt.placeholder = self.PROMPTS[kind]
@@ -1107,12 +1083,12 @@ class GradientsView(InspectorView):
         prompt.focus()
 
     def _close_prompt(self) -> None:
-        prompt = self.query_one("#grad-prompt", PromptLine)
+        prompt = self.query_one("#grad-prompt", LineInput)
         prompt.display = False
         self.prompt_kind = ""
         self.focus()
 
-    def on_prompt_line_left(self, message: PromptLine.Left) -> None:
+    def on_line_input_left(self, message: LineInput.Left) -> None:
         message.stop()
         self._close_prompt()
 

@@ -15,7 +15,6 @@ recall earlier prompts.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import threading
 import time
@@ -30,7 +29,8 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, get_current_worker
 
 from rnntui.errors import describe
-from rnntui.tui.model_choice import LoadedModel, NoModel
+from rnntui.tui.knobs import ALPHAS, BEAMS, STRATEGIES, TEMPERATURES, TOP_KS, TOP_PS, stepped
+from rnntui.tui.model_choice import LoadedModel, NoModel, one_thread
 from rnntui.tui.views.inspector import InspectorView
 from rnntui.tui.widgets.prompt_entries import GenerationEntry, TranslationEntry, legend
 from rnntui.tui.widgets.prompt_input import PromptInput
@@ -43,47 +43,10 @@ if TYPE_CHECKING:
 clock = time.perf_counter  # (the snapshot tests stop it: their entries show no measured times)
 BATCH_S = 1 / 30  # tokens are posted to the UI at most this often (the first one at once)
 
-STRATEGIES = ("greedy", "temperature", "top-k", "top-p")
-TEMPERATURES = (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.5, 2.0, 3.0)
-TOP_KS = (1, 2, 3, 5, 10, 20, 50, 100)
-TOP_PS = (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 LENGTHS = (10, 20, 50, 100, 200, 500, 1000, 2000)
-BEAMS = tuple(range(1, 11))
-ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 
 LM_ACTIONS = {"strategy", "temperature", "top_k", "top_p", "length", "seed", "colour"}
 S2S_ACTIONS = {"beam", "alpha"}
-
-
-_threads_lock = threading.Lock()
-_threads = [0, 1]  # [workers inside one_thread, the thread count to restore when the last one leaves]
-
-
-@contextlib.contextmanager
-def one_thread():
-    """One intra-op torch thread while a worker decodes (the count before comes back when the last one
-    leaves): a batch of one, step by step, gains nothing from more threads but their synchronisation
-    (1,000 characters of the lstm preset: 0.7 s on one thread, 4-17 s on two busy cores)."""
-    import torch
-
-    with _threads_lock:
-        if _threads[0] == 0:
-            _threads[1] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _threads[0] += 1
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _threads[0] -= 1
-            if _threads[0] == 0:
-                torch.set_num_threads(_threads[1])
-
-
-def stepped(ladder: tuple, value, step: int):
-    """The value ``step`` places along ``ladder`` from the one nearest ``value`` (clamped at the ends)."""
-    nearest = min(range(len(ladder)), key=lambda i: abs(ladder[i] - value))
-    return ladder[min(max(nearest + step, 0), len(ladder) - 1)]
 
 
 @dataclass(frozen=True)
@@ -242,7 +205,6 @@ class PromptView(InspectorView):
         return field is not None and field.has_focus
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        action = action.split("(", 1)[0]  # (the palette asks with the parameters in the string)
         if action == "type":
             return not self.typing
         if action == "stop":

@@ -30,6 +30,7 @@ from textual.message import Message
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
+from rnntui.tui.knobs import ALPHAS, BEAMS, STRATEGIES, TEMPERATURES, TOP_KS, TOP_PS, stepped
 from rnntui.tui.model_choice import LoadedModel
 from rnntui.tui.views.inspector import InspectorView
 from rnntui.tui.widgets.beam_steps import BeamSteps
@@ -48,12 +49,6 @@ from rnntui.tui.widgets.sampling_thread import (
 )
 from rnntui.tui.widgets.token_bars import TokenBars, visible
 
-STRATEGIES = ("greedy", "temperature", "top-k", "top-p")
-TEMPERATURES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.5, 1.75, 2.0, 2.5, 3.0, 5.0)
-TOP_KS = (1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 100)
-TOP_PS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0)
-BEAMS = tuple(range(1, 11))
-ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 PATH_TAIL = 400  # prefix tokens the path line keeps (a pasted 10,000-character prefix shows its end)
 
 LM_STEPS = {"sample", "greedy", "take", "back"}
@@ -65,12 +60,6 @@ UNUSED = Style(dim=True)
 HOW = {"sampled": Style(color="cyan", bold=True), "greedy": Style(color="green", bold=True),
        "picked": Style(color="magenta", bold=True)}
 UNKNOWN = Style(color="white", bgcolor="red", bold=True)
-
-
-def stepped(ladder: tuple, value, step: int):
-    """The value ``step`` places along ``ladder`` from the one nearest ``value`` (clamped at the ends)."""
-    nearest = min(range(len(ladder)), key=lambda i: abs(ladder[i] - value))
-    return ladder[min(max(nearest + step, 0), len(ladder) - 1)]
 
 
 class SamplingView(InspectorView):

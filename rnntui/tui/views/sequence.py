@@ -343,7 +343,7 @@ class SequenceView(InspectorView):
         data = self.forecasts = message.data
         self.mine, self.partner, self.shown_label = message.mine, message.partner, message.label
         if message.live and self.retrain_dir is not None:
-            self.live_updates.append((self.retrain_dir, self.live_epoch))
+            self.live_updates = [*self.live_updates[-99:], (self.retrain_dir, self.live_epoch)]
         with self.app.batch_update():
             self.query_one(ForecastChart).show_forecasts(data)
             self.query_one(KStepChart).show_forecasts(data)

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Input, Static
 from textual.worker import get_current_worker
@@ -27,6 +27,7 @@ from rnntui.errors import ConfigError, describe
 from rnntui.inspect import Cancelled
 from rnntui.inspect.vocab import PREPROCESS, Settings, Source, VocabInspector
 from rnntui.tui.views.base import View
+from rnntui.tui.widgets.lines import LineInput, QuietScroll
 from rnntui.tui.widgets.vocab_parts import (
     ZipfChart,
     batch_text,
@@ -74,35 +75,6 @@ class BatchSettings:
     num_steps: int = 35
     seed: int = 0
     example: bool = False
-
-
-class LineInput(Input):
-    """An input line that Esc leaves (the view's keys work again) and up/down can step (min_freq)."""
-
-    BINDINGS = [
-        Binding("escape", "leave", "Leave", id="vocab.leave-line", tooltip="leave the line: the view's keys work again"),
-        Binding("up", "bump(1)", "Up", show=False),
-        Binding("down", "bump(-1)", "Down", show=False),
-    ]
-
-    @dataclass
-    class Left(Message):
-        input: LineInput
-
-    @dataclass
-    class Bumped(Message):
-        input: LineInput
-        delta: int
-
-    def action_leave(self) -> None:
-        self.post_message(self.Left(self))
-
-    def action_bump(self, delta: int) -> None:
-        self.post_message(self.Bumped(self, delta))
-
-
-class _Scroll(VerticalScroll, can_focus=False):
-    """Scrolls with the wheel; the view keeps the focus (its ←/→ step the batches)."""
 
 
 class VocabView(View):
@@ -173,7 +145,6 @@ class VocabView(View):
         self.shown_request = 0  # the request whose report is on screen (benchmarks/vocab_view.py)
         self.counting = False
         self._inspectors: dict[Source, VocabInspector] = {}
-        self._started = 0.0
         self._drawn: dict[str, Any] = {}  # part -> the key of what it shows
         self.kwic_token: str | None = None
         self.prompt_kind = ""
@@ -212,7 +183,7 @@ class VocabView(View):
                 yield Static("", id="batch-line", markup=False)
                 yield Static("", id="batch-strip", markup=False)
                 yield Static("", id="batch-carry", markup=False)
-                with _Scroll(id="batch-scroll"):
+                with QuietScroll(id="batch-scroll"):
                     yield Static("", id="batch-rows", markup=False)
 
     def on_mount(self) -> None:
@@ -250,7 +221,7 @@ class VocabView(View):
             return self.part == "batches"
         part = self.PART_ACTIONS.get(action)
         if part is not None:
-            return self.part == part
+            return self.part == part and (part != "batches" or self.report is not None)  # (plans cut a text counted)
         return True
 
     # -- asking for a count ----------------------------------------------------------------------------
@@ -269,7 +240,6 @@ class VocabView(View):
         self.requests += 1
         self.wanted = (source, settings)
         self.counting = True
-        self._started = time.monotonic()
         if source != self.source or self.report is None:
             self._status(f"reading {source.name}…")
         self._count(self._inspector(source), settings, self.requests)
@@ -328,6 +298,7 @@ class VocabView(View):
             self.batch_index = 0
             self.kwic_token = None
         self._head()
+        self.refresh_bindings()  # (the minibatch keys wait for a text counted)
         self.table.set_rows(report.rows, report.settings.reserved)
         self._drawn.clear()
         self._refresh_part()

@@ -1,7 +1,7 @@
 """The vocabulary as a table that draws only the rows on screen.
 
-A ``DataTable`` measures every cell of every row it is given: 4,580 rows (the words of The Time Machine)
-took 0.7 s from ``add_rows`` to the frame, and every min_freq or token change gives a new vocabulary.
+A ``DataTable`` measures every cell of every row it is given, for every min_freq or token change (a new
+vocabulary, thousands of rows for words: benchmarks/vocab_view.py).
 ``VocabTable`` keeps the engine's rows as they are and draws the visible ones in ``render_line``
 (Textual's line API), so a change costs the same for 28 rows or 200,000.
 """

@@ -14,7 +14,7 @@ from typing import Any
 from rnntui.errors import ConfigError
 
 WINDOWS = (35, 100, 200)  # steps a window of the held-out text can hold (w cycles them)
-SATURATION_STEPS = 10_000  # held-out tokens gate saturation reads ("a long text"; about a second)
+SATURATION_STEPS = 10_000  # held-out tokens gate saturation reads ("a long text", read in a worker)
 OVERLAY_KINDS = ("rnn", "gru", "lstm")
 TRAP_PREFIX = "time traveller "
 TRAP_TOKENS = 50
@@ -32,11 +32,6 @@ class Window:
     text: str | None = None
     offset: int = 0
     num_steps: int = WINDOWS[0]
-
-    def describe(self) -> str:
-        if self.text is not None:
-            return "your text"
-        return f"held-out text from {self.offset:,}, {self.num_steps} steps"
 
 
 def _keep(key: tuple, lm) -> None:
