@@ -150,16 +150,16 @@ class SetupForm(Widget):
         """The form as nested plain values (only what differs from nothing: every shown field)."""
         assert self.base is not None
         out: dict[str, dict[str, Any]] = {}
+        shown = {widget.id: widget for widget in self.query("Input, Select") if widget.id}  # one walk, not one a field
         for section in TASK_SECTIONS[self.base.task]:
             section_values = getattr(self.base, section)
             for f in dataclasses.fields(section_values):
                 key = f"{section}.{f.name}"
                 if key in HIDDEN:
                     continue
-                widgets = self.query(f"#{field_id(key)}")
-                if not widgets:
+                widget = shown.get(field_id(key))
+                if widget is None:
                     continue
-                widget = widgets.first()
                 text = widget.value if isinstance(widget, Input) else str(widget.value)
                 out.setdefault(section, {})[f.name] = parse(text, f.type if isinstance(f.type, str) else f.type.__name__)
         out.setdefault("train", {})["device"] = str(self.query_one("#device", Select).value)
