@@ -55,9 +55,45 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def run_cli(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``python -m rnntui ARGS`` in a fresh interpreter, text output captured."""
+IN_PROCESS = {"generate", "translate", "forecast", "inspect", "vocab", "batches", "presets", "runs"}
+
+
+def run_cli(tmp_path: Path, *args: str, timeout: float = 120, input: str = "") -> subprocess.CompletedProcess:
+    """``rnntui ARGS`` run in ``tmp_path`` with ``cli_env``'s environment, text output captured. The commands
+    that only read and print (``IN_PROCESS``) run here, through ``rnntui.cli.main`` (a fresh interpreter
+    costs its imports, two seconds a call); ``train``, the playground and anything else in a fresh one
+    (signals, child processes, progress bars, exit paths)."""
+    if args and args[0] in IN_PROCESS:
+        return _run_main(tmp_path, list(args), input)
     return subprocess.run(
         [sys.executable, "-m", "rnntui", *args], cwd=tmp_path, env=cli_env(tmp_path),
-        capture_output=True, text=True, timeout=timeout,
+        capture_output=True, text=True, timeout=timeout, input=input,
     )
+
+
+def _run_main(tmp_path: Path, args: list[str], input: str) -> subprocess.CompletedProcess:
+    import contextlib
+    import io
+    import logging
+
+    from rnntui.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        for name, value in cli_env(tmp_path).items():
+            if name.startswith("RNNTUI_"):
+                mp.setenv(name, value)
+        mp.chdir(tmp_path)
+        mp.setattr(sys, "stdin", io.StringIO(input))
+        root.handlers = []  # (main's logging.basicConfig writes its notes to this call's stderr)
+        try:
+            code = main(args)
+        except SystemExit as exc:  # argparse: --help, a usage error
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if isinstance(exc.code, str):
+                err.write(exc.code)
+        finally:
+            root.handlers = handlers
+    return subprocess.CompletedProcess(["rnntui", *args], code or 0, out.getvalue(), err.getvalue())
