@@ -75,6 +75,8 @@ class SetupForm(Widget):
         self.config: ExperimentConfig | None = None
         self.error = ""
         self._loading = True
+        self._echoes: dict[str, str] = {}  # field id -> the value it was mounted with (its Changed is no edit)
+        self._revalidating = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
@@ -115,6 +117,7 @@ class SetupForm(Widget):
         self.preset = name
         self.base = load_preset(name)
         self._loading = True  # the new fields post Changed as they mount: validate once, after
+        self._echoes = {}
         fields = self.query_one("#fields", VerticalScroll)
         fields.remove_children()
         rows: list[Widget] = []
@@ -132,6 +135,7 @@ class SetupForm(Widget):
                 else:
                     widget = Input(to_text(value), id=field_id(key), compact=True)
                 widget.tooltip = f"{key} ({f.type})"
+                self._echoes[field_id(key)] = to_text(value)
                 rows.append(Horizontal(Label(f.name), widget, classes="row"))
         fields.mount_all(rows)
         corpus = self.base.data.corpus if self.base.task == "lm" else "timemachine"
@@ -195,6 +199,18 @@ class SetupForm(Widget):
 
     @on(Input.Changed)
     @on(Select.Changed, "#fields Select, #device, #corpus")
-    def _field_changed(self, event: Message) -> None:
-        if not self._loading:
-            self.validate()
+    def _field_changed(self, event: Input.Changed | Select.Changed) -> None:
+        if self._loading:
+            return
+        if self._echoes.get(event.control.id) == str(event.value):
+            del self._echoes[event.control.id]  # a field just mounted: one validation after them all
+            if not self._revalidating:
+                self._revalidating = True
+                self.call_after_refresh(self._revalidate)
+            return
+        self._echoes.clear()  # an edit: every change from now on is one
+        self.validate()
+
+    def _revalidate(self) -> None:
+        self._revalidating = False
+        self.validate()
