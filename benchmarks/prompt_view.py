@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from frames import percentile, watch_frames
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = REPO / "assets" / "recorded" / "lstm" / "checkpoint.pt"
 PROMPT = "time traveller"
@@ -65,25 +67,11 @@ def in_process(checkpoint: Path, num_chars: int, repeats: int = 3) -> float:
     return statistics.median(times)
 
 
-def watch_frames(app, view) -> list[tuple[float, int, bool, str]]:
-    """Every frame the app puts out: when it was ready for the terminal, the tokens its last entry showed,
-    whether that entry was done, and the prompt line's text. Headless, Textual skips turning a frame into
-    terminal codes; that is done here, as a terminal needs it, so that its time counts too."""
-    frames: list[tuple[float, int, bool, str]] = []
-    display = app._display
-
-    def _display(screen, renderable) -> None:
-        display(screen, renderable)
-        if renderable is not None:
-            if app.is_headless and hasattr(renderable, "render_segments"):
-                renderable.render_segments(app.console)
-            entry = view.entries.get(view._request) if view.entries else None
-            shown = len(entry.pieces) if entry is not None else 0
-            done = entry is not None and entry.status != "generating"
-            frames.append((time.perf_counter(), shown, done, view.input.value))
-
-    app._display = _display
-    return frames
+def shown_entry(view) -> tuple[int, bool, str]:
+    """The tokens the last entry shows, whether it is done, and the prompt line's text."""
+    entry = view.entries.get(view._request) if view.entries else None
+    return (len(entry.pieces) if entry is not None else 0, entry is not None and entry.status != "generating",
+            view.input.value)
 
 
 async def app_round(checkpoint: Path, num_chars: int, runs: Path, key_gap: float):
@@ -106,7 +94,7 @@ async def app_round(checkpoint: Path, num_chars: int, runs: Path, key_gap: float
         view.settings = type(view.settings)(length=num_chars, **SETTINGS)
         await pilot.press("enter", *PROMPT)  # to the prompt line, and the prompt typed
         await pilot.pause(0.3)
-        frames = watch_frames(app, view)
+        frames = watch_frames(app, lambda: shown_entry(view))
         start = time.perf_counter()
         app.post_message(events.Key("enter", None))  # as the terminal driver delivers it
         latencies: list[float] = []
@@ -133,11 +121,6 @@ async def app_round(checkpoint: Path, num_chars: int, runs: Path, key_gap: float
         assert entry.status == "done" and len(entry.pieces) == num_chars, entry.status
         await pilot.press("q")
     return end - start, entry.continuation, latencies, len(entry.batches)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main() -> None:

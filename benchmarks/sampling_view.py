@@ -20,24 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from frames import percentile, watch_frames
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = REPO / "assets" / "recorded" / "lstm" / "checkpoint.pt"
-
-
-def watch_frames(app, bars) -> list[tuple[float, int]]:
-    """Every frame the app puts out: when it was ready for the terminal, and the bars' version painted."""
-    frames: list[tuple[float, int]] = []
-    display = app._display
-
-    def _display(screen, renderable) -> None:
-        display(screen, renderable)
-        if renderable is not None:
-            if app.is_headless and hasattr(renderable, "render_segments"):
-                renderable.render_segments(app.console)
-            frames.append((time.perf_counter(), bars.painted))
-
-    app._display = _display
-    return frames
 
 
 async def app_round(checkpoint: Path, runs: Path, presses: int, gap: float) -> list[float]:
@@ -60,7 +46,7 @@ async def app_round(checkpoint: Path, runs: Path, presses: int, gap: float) -> l
         while view.shown is None or view.shown.version != view._version or bars.painted != bars.version:
             await asyncio.sleep(0.02)
         await pilot.pause(0.5)
-        frames = watch_frames(app, bars)
+        frames = watch_frames(app, lambda: bars.painted)  # (the bars' version on screen)
         for i in range(presses):
             key = "T" if i % 2 == 0 else "t"
             temperature = view.settings.temperature
@@ -77,11 +63,6 @@ async def app_round(checkpoint: Path, runs: Path, presses: int, gap: float) -> l
             await asyncio.sleep(gap)
         await pilot.press("q")
     return latencies
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main() -> None:

@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from frames import percentile, watch_frames
+
 from rnntui.config import to_toml
 from rnntui.presets import load_preset
 
@@ -85,7 +87,7 @@ async def app_run(config, runs: Path, steps: int, presses: int, device: str) -> 
     async with app.run_test(size=(120, 40)) as pilot:
         while not app.warm:  # every view mounted, torch imported
             await asyncio.sleep(0.05)
-        frames = watch_frames(app)  # every frame is encoded for the terminal, the charts' while training too
+        frames = watch_frames(app, lambda: app.shown)  # every frame is encoded for the terminal, the charts' while training too
         view = app.view("train")
         view.config = config  # the measured setup (the form holds the preset's own values)
         dashboard = app.query_one(Dashboard)
@@ -108,24 +110,6 @@ async def app_run(config, runs: Path, steps: int, presses: int, device: str) -> 
         idle = await press_view_keys(app, frames, presses, lambda: True)  # the same screens, nothing training
         await pilot.press("q")
     return quiet_speed, latencies, idle
-
-
-def watch_frames(app) -> list[tuple[float, str]]:
-    """Every frame the app puts out: when it was ready for the terminal, and the view it shows.
-    Headless, Textual skips turning a frame into terminal codes; that is done here, as a terminal
-    needs it, so that its time counts too."""
-    frames: list[tuple[float, str]] = []
-    display = app._display
-
-    def _display(screen, renderable) -> None:
-        display(screen, renderable)
-        if renderable is not None:
-            if app.is_headless and hasattr(renderable, "render_segments"):
-                renderable.render_segments(app.console)  # what the terminal driver would be sent
-            frames.append((time.perf_counter(), app.shown))
-
-    app._display = _display
-    return frames
 
 
 async def press_view_keys(app, frames: list, presses: int, go_on) -> tuple[list[float], list[float]]:
@@ -154,11 +138,6 @@ async def press_view_keys(app, frames: list, presses: int, go_on) -> tuple[list[
         latencies.append((next(t for t, view in frames if view == want) - start) * 1000)
         await asyncio.sleep(0.05)
     return latencies, callbacks
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main() -> None:

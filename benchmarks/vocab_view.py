@@ -22,23 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from frames import percentile, watch_frames
+
 KEYS = ("w", "plus", "minus")
-
-
-def watch_frames(app, view) -> list[tuple[float, int]]:
-    """Every frame the app puts out: when it was ready for the terminal and the request shown in it."""
-    frames: list[tuple[float, int]] = []
-    display = app._display
-
-    def _display(screen, renderable) -> None:
-        display(screen, renderable)
-        if renderable is not None:
-            if app.is_headless and hasattr(renderable, "render_segments"):
-                renderable.render_segments(app.console)
-            frames.append((time.perf_counter(), view.shown_request))
-
-    app._display = _display
-    return frames
 
 
 async def app_round(runs: Path, presses: int, gap: float) -> list[tuple[str, bool, float]]:
@@ -58,7 +44,7 @@ async def app_round(runs: Path, presses: int, gap: float) -> list[tuple[str, boo
         while view.report is None:
             await asyncio.sleep(0.02)
         await pilot.pause(0.3)
-        frames = watch_frames(app, view)
+        frames = watch_frames(app, lambda: view.shown_request)  # (the request on screen)
         seen = set()
         for i in range(presses):
             key = KEYS[i % len(KEYS)]
@@ -76,11 +62,6 @@ async def app_round(runs: Path, presses: int, gap: float) -> list[tuple[str, boo
             await asyncio.sleep(gap)
         await pilot.press("q")
     return out
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def summary(values: list[float]) -> str:

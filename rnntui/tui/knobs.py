@@ -21,3 +21,48 @@ def stepped(ladder: tuple, value: float, step: int, log: bool = False):
     else:
         nearest = min(range(len(ladder)), key=lambda i: abs(ladder[i] - value))
     return ladder[min(max(nearest + step, 0), len(ladder) - 1)]
+
+
+def decoding_bindings(view_id: str, show_strategy: bool = False) -> list:
+    """The decoding keys, alike in every view that decodes: ``s`` strategy, ``t/T``, ``k/K``, ``p/P``, ``r``
+    seed (the language model's), ``b/B`` beam size and ``a/A`` alpha (beam search's)."""
+    from textual.binding import Binding
+
+    def key(keys: str, action: str, title: str, name: str, tooltip: str, show: bool = False) -> Binding:
+        return Binding(keys, action, title, id=f"{view_id}.{name}", show=show, tooltip=tooltip)
+
+    return [
+        key("s", "strategy", "Strategy", "strategy", "the next decoding strategy: greedy, temperature, top-k, top-p",
+            show_strategy),
+        key("t", "temperature(-1)", "T-", "temperature-down", "lower the temperature (sharper)"),
+        key("T", "temperature(1)", "T+", "temperature-up", "raise the temperature (flatter)"),
+        key("k", "top_k(-1)", "k-", "top-k-down", "keep fewer tokens (top-k)"),
+        key("K", "top_k(1)", "k+", "top-k-up", "keep more tokens (top-k)"),
+        key("p", "top_p(-1)", "p-", "top-p-down", "a smaller nucleus (top-p)"),
+        key("P", "top_p(1)", "p+", "top-p-up", "a larger nucleus (top-p)"),
+        key("r", "seed", "Seed", "seed", "the next random seed (the sampled steps)"),
+        key("b", "beam(-1)", "Beam-", "beam-down", "a narrower beam"),
+        key("B", "beam(1)", "Beam+", "beam-up", "a wider beam"),
+        key("a", "alpha(-1)", "α-", "alpha-down", "less length normalisation (alpha)"),
+        key("A", "alpha(1)", "α+", "alpha-up", "more length normalisation (alpha)"),
+    ]
+
+
+class DecodingKeys:
+    """The language model's decoding keys' actions, for a view that keeps a ``settings`` (strategy,
+    temperature, top_k, top_p, seed) and applies a change with ``_set(**changes)``."""
+
+    def action_strategy(self) -> None:
+        self._set(strategy=STRATEGIES[(STRATEGIES.index(self.settings.strategy) + 1) % len(STRATEGIES)])
+
+    def action_temperature(self, step: int) -> None:
+        self._set(temperature=stepped(TEMPERATURES, self.settings.temperature, step))
+
+    def action_top_k(self, step: int) -> None:
+        self._set(top_k=stepped(TOP_KS, self.settings.top_k, step))
+
+    def action_top_p(self, step: int) -> None:
+        self._set(top_p=stepped(TOP_PS, self.settings.top_p, step))
+
+    def action_seed(self) -> None:
+        self._set(seed=self.settings.seed + 1)

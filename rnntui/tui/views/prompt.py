@@ -29,7 +29,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, get_current_worker
 
 from rnntui.errors import describe
-from rnntui.tui.knobs import ALPHAS, BEAMS, STRATEGIES, TEMPERATURES, TOP_KS, TOP_PS, stepped
+from rnntui.tui.knobs import ALPHAS, BEAMS, DecodingKeys, decoding_bindings, stepped
 from rnntui.tui.model_choice import LoadedModel, NoModel, one_thread
 from rnntui.tui.views.inspector import InspectorView
 from rnntui.tui.widgets.prompt_entries import GenerationEntry, TranslationEntry, legend
@@ -92,7 +92,7 @@ def epoch_of(loaded: LoadedModel) -> str:
     return f"epoch {info.get('epoch', '?')} of {loaded.checkpoint.config.train.epochs}"
 
 
-class PromptView(InspectorView):
+class PromptView(DecodingKeys, InspectorView):
     VIEW_ID = "prompt"
     TASKS = ("lm", "seq2seq")
     ABOUT = ("Type a prefix and watch the model continue it token by token (c: how probable each token was), "
@@ -105,28 +105,10 @@ class PromptView(InspectorView):
                 tooltip="leave the prompt line: the view's letter keys work again"),
         Binding("c", "colour", "Colour", id="prompt.colour",
                 tooltip="colour every token by the model's probability of it (surprise)"),
-        Binding("s", "strategy", "Strategy", id="prompt.strategy", show=False,
-                tooltip="the next decoding strategy: greedy, temperature, top-k, top-p"),
-        Binding("t", "temperature(-1)", "T-", id="prompt.temperature-down", show=False,
-                tooltip="lower the temperature"),
-        Binding("T", "temperature(1)", "T+", id="prompt.temperature-up", show=False,
-                tooltip="raise the temperature"),
-        Binding("k", "top_k(-1)", "k-", id="prompt.top-k-down", show=False, tooltip="keep fewer tokens (top-k)"),
-        Binding("K", "top_k(1)", "k+", id="prompt.top-k-up", show=False, tooltip="keep more tokens (top-k)"),
-        Binding("p", "top_p(-1)", "p-", id="prompt.top-p-down", show=False,
-                tooltip="a smaller nucleus (top-p)"),
-        Binding("P", "top_p(1)", "p+", id="prompt.top-p-up", show=False, tooltip="a larger nucleus (top-p)"),
         Binding("l", "length(-1)", "Shorter", id="prompt.length-down", show=False,
                 tooltip="generate fewer tokens"),
         Binding("L", "length(1)", "Longer", id="prompt.length-up", show=False, tooltip="generate more tokens"),
-        Binding("r", "seed", "Seed", id="prompt.seed", show=False,
-                tooltip="the next random seed (sampling strategies)"),
-        Binding("b", "beam(-1)", "Beam-", id="prompt.beam-down", show=False, tooltip="a narrower beam"),
-        Binding("B", "beam(1)", "Beam+", id="prompt.beam-up", show=False, tooltip="a wider beam"),
-        Binding("a", "alpha(-1)", "α-", id="prompt.alpha-down", show=False,
-                tooltip="less length normalisation (alpha)"),
-        Binding("A", "alpha(1)", "α+", id="prompt.alpha-up", show=False,
-                tooltip="more length normalisation (alpha)"),
+        *decoding_bindings("prompt"),
     ]
 
     # -- messages from the workers (plain data) -----------------------------------------------------------
@@ -275,23 +257,8 @@ class PromptView(InspectorView):
         self.settings = replace(self.settings, **changes)
         self._show_settings()
 
-    def action_strategy(self) -> None:
-        self._set(strategy=STRATEGIES[(STRATEGIES.index(self.settings.strategy) + 1) % len(STRATEGIES)])
-
-    def action_temperature(self, step: int) -> None:
-        self._set(temperature=stepped(TEMPERATURES, self.settings.temperature, step))
-
-    def action_top_k(self, step: int) -> None:
-        self._set(top_k=stepped(TOP_KS, self.settings.top_k, step))
-
-    def action_top_p(self, step: int) -> None:
-        self._set(top_p=stepped(TOP_PS, self.settings.top_p, step))
-
     def action_length(self, step: int) -> None:
         self._set(length=stepped(LENGTHS, self.settings.length, step))
-
-    def action_seed(self) -> None:
-        self._set(seed=self.settings.seed + 1)
 
     def action_beam(self, step: int) -> None:
         self._set(beam=stepped(BEAMS, self.settings.beam, step))

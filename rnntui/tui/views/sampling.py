@@ -30,7 +30,7 @@ from textual.message import Message
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
-from rnntui.tui.knobs import ALPHAS, BEAMS, STRATEGIES, TEMPERATURES, TOP_KS, TOP_PS, stepped
+from rnntui.tui.knobs import ALPHAS, BEAMS, DecodingKeys, decoding_bindings, stepped
 from rnntui.tui.model_choice import LoadedModel
 from rnntui.tui.views.inspector import InspectorView
 from rnntui.tui.widgets.beam_steps import BeamSteps
@@ -62,7 +62,7 @@ HOW = {"sampled": Style(color="cyan", bold=True), "greedy": Style(color="green",
 UNKNOWN = Style(color="white", bgcolor="red", bold=True)
 
 
-class SamplingView(InspectorView):
+class SamplingView(DecodingKeys, InspectorView):
     VIEW_ID = "sampling"
     TASKS = ("lm", "seq2seq")  # a translation model's beam search too
     DEFAULT_TASKS = ("lm",)
@@ -79,24 +79,7 @@ class SamplingView(InspectorView):
                 tooltip="type the prefix (or, for a translation model, the sentence); Enter reads it"),
         Binding("escape", "leave", "Leave", id="sampling.leave",
                 tooltip="leave the text line: the view's letter keys work again"),
-        Binding("s", "strategy", "Strategy", id="sampling.strategy",
-                tooltip="the next decoding strategy: greedy, temperature, top-k, top-p"),
-        Binding("t", "temperature(-1)", "T-", id="sampling.temperature-down", show=False,
-                tooltip="lower the temperature (sharper)"),
-        Binding("T", "temperature(1)", "T+", id="sampling.temperature-up", show=False,
-                tooltip="raise the temperature (flatter)"),
-        Binding("k", "top_k(-1)", "k-", id="sampling.top-k-down", show=False, tooltip="keep fewer tokens (top-k)"),
-        Binding("K", "top_k(1)", "k+", id="sampling.top-k-up", show=False, tooltip="keep more tokens (top-k)"),
-        Binding("p", "top_p(-1)", "p-", id="sampling.top-p-down", show=False, tooltip="a smaller nucleus (top-p)"),
-        Binding("P", "top_p(1)", "p+", id="sampling.top-p-up", show=False, tooltip="a larger nucleus (top-p)"),
-        Binding("r", "seed", "Seed", id="sampling.seed", show=False,
-                tooltip="the next random seed (sampled steps and the strip)"),
-        Binding("b", "beam(-1)", "Beam-", id="sampling.beam-down", show=False, tooltip="a narrower beam"),
-        Binding("B", "beam(1)", "Beam+", id="sampling.beam-up", show=False, tooltip="a wider beam"),
-        Binding("a", "alpha(-1)", "α-", id="sampling.alpha-down", show=False,
-                tooltip="less length normalisation (alpha)"),
-        Binding("A", "alpha(1)", "α+", id="sampling.alpha-up", show=False,
-                tooltip="more length normalisation (alpha)"),
+        *decoding_bindings("sampling", show_strategy=True),
     ]
 
     @dataclass
@@ -262,21 +245,6 @@ class SamplingView(InspectorView):
         self.settings = replace(self.settings, **changes)
         self._show_settings()
         self._send("show")
-
-    def action_strategy(self) -> None:
-        self._set(strategy=STRATEGIES[(STRATEGIES.index(self.settings.strategy) + 1) % len(STRATEGIES)])
-
-    def action_temperature(self, step: int) -> None:
-        self._set(temperature=stepped(TEMPERATURES, self.settings.temperature, step))
-
-    def action_top_k(self, step: int) -> None:
-        self._set(top_k=stepped(TOP_KS, self.settings.top_k, step))
-
-    def action_top_p(self, step: int) -> None:
-        self._set(top_p=stepped(TOP_PS, self.settings.top_p, step))
-
-    def action_seed(self) -> None:
-        self._set(seed=self.settings.seed + 1)
 
     def action_beam(self, step: int) -> None:
         self.beam_size = stepped(BEAMS, self.beam_size, step)
