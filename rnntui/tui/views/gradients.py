@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Input, Label, Static
 from textual.worker import get_current_worker
 
@@ -183,6 +184,7 @@ class GradientsView(InspectorView):
         self.norms_source = ""  # where the per-group norms come from
         self._norms_drawn: tuple | None = None
         self._asked_at: dict[str, float] = {}  # part -> time.monotonic() of its request
+        self._built: dict[str, Any] = {}  # the parts whose widgets are mounted (or mounting: their AwaitMount)
 
     # -- layout ----------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -191,64 +193,59 @@ class GradientsView(InspectorView):
         yield Static("", id="grad-status", markup=False)
         yield LineInput(id="grad-prompt")
         with ContentSwitcher(initial="part-flow", id="grad-parts"):
-            with Vertical(id="part-flow"):
-                yield from self._heading("flow")
-                with Horizontal(classes="part-body"):
-                    yield SeriesChart(id="flow-chart")
-                    yield Static("", id="flow-panel", classes="side")
-            with Vertical(id="part-clip"):
-                yield from self._heading("clip")
-                with Horizontal(classes="part-body"):
-                    yield Static("", id="clip-panel", classes="side")
-                    yield SeriesChart(id="clip-chart")
-            with Vertical(id="part-truncation"):
-                yield from self._heading("truncation")
-                with Horizontal(classes="part-body"):
-                    yield SeriesChart(id="trunc-chart")
-                    yield Static("", id="trunc-table", classes="side")
-            with Vertical(id="part-saliency"):
-                yield from self._heading("saliency")
-                with QuietScroll(id="sal-scroll"):
-                    yield Static("", id="sal-text")
-                yield Static("", id="sal-legend")
-                yield SeriesChart(id="sal-chart")
-            with Vertical(id="part-norms"):
-                yield from self._heading("norms")
-                with Horizontal(classes="part-body"):
-                    yield SeriesChart(id="norms-chart")
-                    yield Static("", id="norms-table", classes="side")
-            with Vertical(id="part-gates"):
-                yield from self._heading("gates")
-                with QuietScroll(id="gates-scroll"):
-                    yield Static("", id="gates-text")
-                yield Heatmap(id="gates-heat")
-            with Vertical(id="part-saturation"):
-                yield from self._heading("saturation")
-                with Horizontal(classes="part-body", id="sat-charts"):
-                    for i in range(3):
-                        yield SaturationChart(id=f"sat-{i}")
-            with Vertical(id="part-shapes"):
-                yield from self._heading("shapes")
-                with Horizontal(id="shape-controls"):
-                    for name, label in SHAPE_FIELDS:
-                        yield Label(label)
-                        yield Input(id=f"shape-{name.replace('_', '-')}", compact=True)
-                with QuietScroll(id="shapes-scroll"):
-                    yield Static("", id="shapes-table")
-            with Vertical(id="part-trap"):
-                yield from self._heading("trap")
-                with QuietScroll(id="trap-scroll"):
-                    yield Static("", id="trap-text")
+            for part, *_ in PARTS:  # each part's widgets are mounted when it is first shown (_build)
+                yield Vertical(*(self._part_body(part) if part == self.part else ()), id=f"part-{part}")
+        self._built[self.part] = None
 
-    def _heading(self, part: str) -> ComposeResult:
-        yield Static(ABOUTS[part][0], id=f"about-{part}", classes="part-about", markup=False)
-        yield Static("", id=f"figure-{part}", classes="part-figure", markup=False)
-        yield Static("", id=f"keys-{part}", classes="part-keys", markup=False)
+    def _part_body(self, part: str) -> list[Widget]:
+        """The widgets of ``part``: its heading (what to look at, its figures, its keys), then its own."""
+        about = ABOUTS[part][1 if self.narrow else 0]
+        heading = [Static(about, id=f"about-{part}", classes="part-about", markup=False),
+                   Static("", id=f"figure-{part}", classes="part-figure", markup=False),
+                   Static("", id=f"keys-{part}", classes="part-keys", markup=False)]
+        if part == "flow":
+            body = [Horizontal(SeriesChart(id="flow-chart"), Static("", id="flow-panel", classes="side"),
+                               classes="part-body")]
+        elif part == "clip":
+            body = [Horizontal(Static("", id="clip-panel", classes="side"), SeriesChart(id="clip-chart"),
+                               classes="part-body")]
+        elif part == "truncation":
+            body = [Horizontal(SeriesChart(id="trunc-chart"), Static("", id="trunc-table", classes="side"),
+                               classes="part-body")]
+        elif part == "saliency":
+            body = [QuietScroll(Static("", id="sal-text"), id="sal-scroll"), Static("", id="sal-legend"),
+                    SeriesChart(id="sal-chart")]
+        elif part == "norms":
+            body = [Horizontal(SeriesChart(id="norms-chart"), Static("", id="norms-table", classes="side"),
+                               classes="part-body")]
+        elif part == "gates":
+            body = [QuietScroll(Static("", id="gates-text"), id="gates-scroll"), Heatmap(id="gates-heat")]
+        elif part == "saturation":
+            body = [Horizontal(*(SaturationChart(id=f"sat-{i}") for i in range(3)), classes="part-body",
+                               id="sat-charts")]
+        elif part == "shapes":
+            from rnntui.inspect.shapes import SEED_EXAMPLE
+
+            values = {**SEED_EXAMPLE, **self.shape_settings}
+            fields = [w for name, label in SHAPE_FIELDS for w in
+                      (Label(label), Input(str(values[name]), id=f"shape-{name.replace('_', '-')}", compact=True))]
+            body = [Horizontal(*fields, id="shape-controls"),
+                    QuietScroll(Static("", id="shapes-table"), id="shapes-scroll")]
+        else:  # trap
+            body = [QuietScroll(Static("", id="trap-text"), id="trap-scroll")]
+        return heading + body
+
+    async def _build(self, part: str) -> None:
+        """Mount ``part``'s widgets, the first time it is shown (a key pressed again meanwhile waits too)."""
+        if part not in self._built:
+            self._built[part] = self.query_one(f"#part-{part}").mount_all(self._part_body(part))
+        mounting = self._built[part]
+        if mounting is not None:
+            await mounting
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#grad-prompt").display = False
-        self._fill_shape_fields()
         self._parts_line()
         self._keys_line()
         self.set_interval(NORMS_EVERY_S, self._follow_norms)
@@ -257,8 +254,8 @@ class GradientsView(InspectorView):
         narrow = event.size.width < NARROW
         if narrow != self.has_class("-narrow"):
             self.set_class(narrow, "-narrow")
-            for part, texts in ABOUTS.items():
-                self.query_one(f"#about-{part}", Static).update(texts[1 if narrow else 0])
+            for part in self._built:
+                self.query_one(f"#about-{part}", Static).update(ABOUTS[part][1 if narrow else 0])
             self._parts_line()
             self._keys_line()
         self.call_after_refresh(self._draw)
@@ -370,12 +367,14 @@ class GradientsView(InspectorView):
         line.set_class(bool(error), "-error")
 
     def _figure(self, part: str, text: Text | str) -> None:
-        self.query_one(f"#figure-{part}", Static).update(text)
+        if part in self._built:
+            self.query_one(f"#figure-{part}", Static).update(text)
 
     # -- switching parts ------------------------------------------------------------------------------------
-    def action_part(self, part: str) -> None:
+    async def action_part(self, part: str) -> None:
         if part == self.part:
             return
+        await self._build(part)
         self.part = part
         self.query_one("#grad-parts", ContentSwitcher).current = f"part-{part}"
         self._parts_line()
@@ -408,8 +407,10 @@ class GradientsView(InspectorView):
             chart.set_points("", [], [])
         for name in ("flow-panel", "clip-panel", "trunc-table", "sal-text", "sal-legend", "norms-table",
                      "gates-text", "shapes-table", "trap-text"):
-            self.query_one(f"#{name}", Static).update("")
-        self.query_one(Heatmap).show(None)
+            for text in self.query(f"#{name}").results(Static):  # (the parts shown so far)
+                text.update("")
+        for heatmap in self.query(Heatmap):
+            heatmap.show(None)
 
     # -- asking for a part's numbers -------------------------------------------------------------------------
     def _inputs(self, part: str) -> tuple | None:
@@ -632,6 +633,8 @@ class GradientsView(InspectorView):
 
     def _clear_part(self, part: str) -> None:
         """A part whose request failed shows nothing but the line saying why."""
+        if part not in self._built:
+            return
         self._figure(part, "")
         widgets = {"flow": ["flow-panel"], "clip": ["clip-panel"], "truncation": ["trunc-table"],
                    "saliency": ["sal-text", "sal-legend"], "gates": ["gates-text"],
@@ -1056,7 +1059,7 @@ class GradientsView(InspectorView):
         else:
             self.shapes_from_model = False
             self.shape_settings = {}
-            self._fill_shape_fields()
+            self._fill_shape_fields()  # (the part is shown: its fields are there)
         self._keys_line()
         self._refresh_part()
 
