@@ -93,9 +93,12 @@ async def app_run(config, runs: Path, steps: int, presses: int, device: str) -> 
         dashboard = app.query_one(Dashboard)
         elapsed_s: list[float] = []  # the step times the training process reported, as they reach the UI
         add_points = dashboard.add_points
-        dashboard.add_points = lambda points: (elapsed_s.extend(p["elapsed_s"] for p in points), add_points(points))
+        dashboard.add_points = lambda points: (  # (the per-group gradient norms come with the steps)
+            elapsed_s.extend(p["elapsed_s"] for p in points if p["event"] == "step"), add_points(points))
         view.action_start()
         while not dashboard.history.step_loss:  # wait for the first step (model built, data loaded)
+            if not app.is_running:
+                raise RuntimeError("the app ended before the run's first step (see its error above)")
             await asyncio.sleep(0.01)
         # [1] the first ``steps`` steps: the dashboard on screen, no keys pressed (as a user watches)
         # [2] then the keys, until the run ends
