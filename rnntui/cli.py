@@ -31,13 +31,32 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _build_parser() -> argparse.ArgumentParser:
+_APP_OPTIONS = ("--preset", "--device", "--runs-dir", "--data-dir")  # the playground's, each with a value
+
+
+def _opens_the_app(argv: list[str]) -> bool:
+    """Whether ``argv`` holds only the playground's own options (no command, no --help, nothing unknown)."""
+    args = iter(argv)
+    for arg in args:
+        if arg in _APP_OPTIONS:
+            next(args, None)
+        elif arg.partition("=")[0] not in _APP_OPTIONS or "=" not in arg:
+            return False
+    return True
+
+
+def _build_parser(commands: bool = True) -> argparse.ArgumentParser:
+    """The command line; without ``commands``, only the playground's options (the subcommands' parsers are a
+    part of the app's first frame: benchmarks/startup.py)."""
     parser = _Parser(prog=PROG, description="A terminal playground for recurrent neural networks.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("--preset", help="open the playground with this preset loaded")
     parser.add_argument("--device", help="device for training in the playground: auto, cpu, cuda, cuda:N, mps")
     parser.add_argument("--runs-dir", metavar="DIR", help="where runs are kept (default: per-user data directory)")
     parser.add_argument("--data-dir", metavar="DIR", help="where downloaded data sets are cached (or RNNTUI_DATA_DIR)")
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser("train", help="train a model headless", description=(
@@ -74,7 +93,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _build_parser(commands=not _opens_the_app(argv)).parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: note: %(message)s", stream=sys.stderr)
     try:
         if args.command == "train":

@@ -142,6 +142,9 @@ def test_bare_rnntui_checks_its_options_before_opening_the_playground(tmp_path, 
     (["generate", "--checkpoint", "x.pt", "--prefix", "a", "--strategy", "bogus"], "bogus"),
     (["generate", "--prefix", "a"], "--checkpoint"),
     (["presets", "--show", "nope"], "unknown preset"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["--preset"], "--preset: expected one argument"),
+    (["--preset=lstm", "nope"], "invalid choice: 'nope'"),
 ])
 def test_usage_errors_are_one_line(tmp_path, args, fragment):
     result = run_cli(tmp_path, *args)

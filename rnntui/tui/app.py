@@ -1,8 +1,7 @@
 """The rnntui playground: seven views in tabs, and what they share (the model to inspect, the run training).
 
-The app only routes: the number keys and the tabs show a view, F5/F6/F8 reach the Train view from any
-view, and the help screen and the command palette are made from the views' own bindings. The first
-frame is drawn before torch is imported; a worker imports it after that and hands the device list on.
+The app only routes: number keys and tabs show a view, F5/F6/F8 reach the Train view from any view; help and
+the palette are made from the views' bindings. Torch is imported after the first frame, in a worker.
 """
 
 from __future__ import annotations
@@ -23,14 +22,14 @@ from textual.widgets import ContentSwitcher, Header
 
 from rnntui.tui.messages import TorchReady
 from rnntui.tui.model_choice import LiveRun, ModelChoice
-from rnntui.tui.views import VIEWS
+from rnntui.tui.views import ENTRIES, VIEWS
 from rnntui.tui.views.base import View
 from rnntui.tui.widgets.keybar import KeyBar
 from rnntui.tui.widgets.view_tabs import ViewTabs
 
 
 class RnntuiApp(App[None]):
-    CSS_PATH = ["app.tcss", "views/inspector.tcss", *(f"views/{view.view_id}.tcss" for view in VIEWS)]
+    CSS_PATH = ["app.tcss", f"views/{VIEWS[0].view_id}.tcss"]  # the other views' follow the first frame
     TITLE = "rnntui"
     SUB_TITLE = "a playground for recurrent neural networks"
     BINDINGS = [
@@ -103,6 +102,10 @@ class RnntuiApp(App[None]):
     async def _mount_view(self, view_id: str) -> None:
         switcher = self.query_one("#views", ContentSwitcher)
         if not switcher.query_children(f"#{view_id}"):
+            css = [Path(__file__).parent / f"views/{name}.tcss" for name in ["inspector", *list(ENTRIES)[1:]]]
+            if not self.stylesheet.has_source(str(css[0])):  # read now: parsed before the first frame, they
+                self.stylesheet.read_all(css)  # would delay it (benchmarks/startup.py); they match only their views
+                self.stylesheet.parse()
             view = next(entry for entry in VIEWS if entry.view_id == view_id).load()()
             view.display = False  # until shown (the switcher shows one child)
             await switcher.mount(view)
@@ -162,7 +165,6 @@ class RnntuiApp(App[None]):
         def chosen(choice: ModelChoice | None) -> None:
             if choice is not None:
                 self.model_choice = choice
-
         self.push_screen(ModelPicker(self.runs_dir, self.live_run, self.model_choice), chosen)
 
     def note_loaded(self, view_id: str, run_dir: Path | None) -> None:

@@ -417,7 +417,7 @@ async def test_a_new_checkpoint_of_the_run_is_used_and_a_deleted_one_is_one_line
 
 
 @pytest.mark.slow
-async def test_it_generates_while_a_run_trains_on_its_latest_checkpoint(runs_dir):
+async def test_it_generates_while_a_run_trains_on_its_latest_checkpoint_and_keeps_the_last_one(runs_dir):
     from tui_helpers import tiny_setup, train
 
     app = make_app(runs_dir)
@@ -444,7 +444,12 @@ async def test_it_generates_while_a_run_trains_on_its_latest_checkpoint(runs_dir
         await type_prompt(pilot, "the ")  # the next prompt runs on the newer checkpoint
         entry = await generated(pilot, 2)
         assert int(entry.model.split()[1]) > epoch
-        await trainer.stop_and_wait()
+        await trainer.stop_and_wait()  # the run over, the views keep its last checkpoint
+        await wait_for(pilot, lambda: app.model_choice.kind == "run" and view.model is not None
+                       and view.model.run_dir == app.model_choice.path, what="the run's last checkpoint")
+        assert app.model_choice.path.name in model_line(app) and "no run is training" not in model_line(app)
+        await type_prompt(pilot, "the ")
+        assert len((await generated(pilot, 3)).pieces) == 10
 
 
 # -- a seq2seq model ------------------------------------------------------------------------------------

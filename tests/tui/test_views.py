@@ -153,7 +153,7 @@ async def test_the_model_picker_lists_the_runs_and_its_choice_reaches_every_view
         assert app.model_choice == ModelChoice("run", runs_dir / "tiny-lm") and older.is_dir()
 
 
-async def test_a_live_run_is_inspected_at_its_latest_epoch(runs_dir):
+async def test_a_live_run_is_inspected_at_its_latest_epoch_and_its_last_when_it_ends(runs_dir):
     app = make_app(runs_dir)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -166,8 +166,9 @@ async def test_a_live_run_is_inspected_at_its_latest_epoch(runs_dir):
         await wait_for(pilot, lambda: "epoch 1 of 3" in model_line(app, "sampling")
                        or "epoch 2 of 3" in model_line(app, "sampling"), timeout=40, what="its first checkpoint")
         await wait_for(pilot, lambda: not view.training, timeout=60, what="the run to finish")
-        await pilot.press("1", "4")
-        await wait_for(pilot, lambda: "no run is training now" in model_line(app, "sampling"), what="said")
+        await pilot.press("1", "4")  # the run over, its last checkpoint stays
+        await wait_for(pilot, lambda: "epoch 3 of 3, finished" in model_line(app, "sampling"), what="the last epoch")
+        assert app.model_choice == ModelChoice("run", app.view("sampling").model.run_dir)
 
 
 async def test_palette_and_help_are_made_from_the_bindings(runs_dir):

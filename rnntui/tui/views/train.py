@@ -14,7 +14,7 @@ from textual.widgets import ContentSwitcher, RichLog
 from rnntui.config import ExperimentConfig, to_toml
 from rnntui.errors import ConfigError
 from rnntui.tui.messages import RunEnded, RunEvent, RunStarted, StepsLogged
-from rnntui.tui.model_choice import LiveRun
+from rnntui.tui.model_choice import LiveRun, ModelChoice
 from rnntui.tui.views.base import View
 from rnntui.tui.widgets.setup_form import SetupForm
 
@@ -218,10 +218,12 @@ class TrainView(View):
         if not self._current(message):
             return
         self.session.note(message)
+        from rnntui.training.runs import CHECKPOINT, discard_if_empty
+
+        if self.app.model_choice.kind == "live" and (message.run_dir / CHECKPOINT).is_file():
+            self.app.model_choice = ModelChoice("run", message.run_dir)  # the views keep its last checkpoint
         self.app.live_run = None
         if message.status == "failed":
-            from rnntui.training.runs import discard_if_empty
-
             discard_if_empty(message.run_dir)
             self.dashboard.query_one("#samples", RichLog).write(f"FAILED: {message.reason}")
             self.notify(message.reason, title="training failed", severity="error", timeout=10)
