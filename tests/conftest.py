@@ -44,6 +44,25 @@ def tiny_config(**sections):
     return base.replace(**sections) if sections else base
 
 
+TINY_PAIRS = "\n".join(
+    f"{en}\t{fr}" for en, fr in [("Go.", "Va !"), ("Hi.", "Salut !"), ("Run!", "Cours !"), ("Go.", "Bouge !"),
+                                 ("I lost.", "J'ai perdu."), ("Hi.", "Salut."), ("Run!", "Courez !")] * 12
+) + "\nI won.\tJ'ai gagné.\nWow!\tÇa alors !\n"
+
+
+def tiny_s2s_config(pairs: Path | str, **sections):
+    """A GRU encoder-decoder on ``pairs`` (a file of TINY_PAIRS) that trains in about a second."""
+    from rnntui.config import ExperimentConfig
+
+    base = ExperimentConfig(name="tiny-s2s", task="seq2seq").replace(
+        pairs={"source": str(pairs), "num_examples": 80, "num_steps": 6, "batch_size": 16, "val_examples": 2},
+        model={"kind": "gru", "embed_size": 8, "num_hiddens": 16, "num_layers": 1},
+        train={"optimizer": "adam", "lr": 0.01, "epochs": 3, "device": "cpu", "seed": 0},
+        sample={"sentences": ["go ."], "references": ["va !"]},
+    )
+    return base.replace(**sections) if sections else base
+
+
 def cli_env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["RNNTUI_DATA_DIR"] = str(SHARED_DATA)

@@ -8,12 +8,7 @@ import sys
 
 import pytest
 
-from conftest import cli_env
-
-PAIRS = "\n".join(
-    f"{en}\t{fr}" for en, fr in [("Go.", "Va !"), ("Hi.", "Salut !"), ("Run!", "Cours !"), ("Go.", "Bouge !"),
-                                 ("I lost.", "J'ai perdu."), ("Hi.", "Salut."), ("Run!", "Courez !")] * 12
-) + "\nI won.\tJ'ai gagné.\nWow!\tÇa alors !\n"
+from conftest import TINY_PAIRS, cli_env
 
 S2S_TOML = """\
 name = "tiny-s2s"
@@ -52,7 +47,7 @@ def _cli(cwd, *args, stdin=None):
 @pytest.fixture(scope="module")
 def s2s_run(tmp_path_factory):
     d = tmp_path_factory.mktemp("s2s")
-    (d / "pairs.tsv").write_text(PAIRS, encoding="utf-8")
+    (d / "pairs.tsv").write_text(TINY_PAIRS, encoding="utf-8")
     (d / "s2s.toml").write_text(S2S_TOML, encoding="utf-8")
     result = _cli(d, "train", "--config", "s2s.toml", "--out", "run", "--quiet")
     assert result.returncode == 0, result.stderr
@@ -98,11 +93,11 @@ def test_task_mismatches_and_bad_sentences_fail_with_one_line(s2s_run, args, fra
 
 
 def test_bad_pairs_file_names_the_line(tmp_path):
-    (tmp_path / "pairs.tsv").write_text(PAIRS + "only one field\n", encoding="utf-8")
+    (tmp_path / "pairs.tsv").write_text(TINY_PAIRS + "only one field\n", encoding="utf-8")
     (tmp_path / "s2s.toml").write_text(S2S_TOML, encoding="utf-8")
     result = _cli(tmp_path, "train", "--config", "s2s.toml", "--out", "run")
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    bad_line = len(PAIRS.splitlines()) + 1
+    bad_line = len(TINY_PAIRS.splitlines()) + 1
     assert f"line {bad_line}" in result.stderr
 
 

@@ -14,7 +14,7 @@ import torch
 from textual import events
 from textual.widgets import Static
 
-from conftest import run_cli, tiny_config
+from conftest import TINY_PAIRS, run_cli, tiny_config, tiny_s2s_config
 from rnntui.tui.model_choice import ModelChoice
 from rnntui.tui.widgets.prompt_entries import UNK_MARK, GenerationEntry, TranslationEntry, surprise_style
 from tui_helpers import SHARED_DATA, make_app, ready, wait_for
@@ -23,36 +23,19 @@ pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"no shared dat
 
 SIZE = (120, 40)
 
-PAIRS = "\n".join(
-    f"{en}\t{fr}" for en, fr in [("Go.", "Va !"), ("Hi.", "Salut !"), ("Run!", "Cours !"), ("Go.", "Bouge !"),
-                                 ("I lost.", "J'ai perdu."), ("Hi.", "Salut."), ("Run!", "Courez !")] * 12
-) + "\nI won.\tJ'ai gagné.\nWow!\tÇa alors !\n"
-
-
-def seq2seq_config(pairs: Path):
-    from rnntui.config import ExperimentConfig
-
-    return ExperimentConfig(name="tiny-s2s", task="seq2seq").replace(
-        pairs={"source": str(pairs), "num_examples": 80, "num_steps": 6, "batch_size": 16, "val_examples": 2},
-        model={"kind": "gru", "embed_size": 8, "num_hiddens": 16, "num_layers": 1},
-        train={"optimizer": "adam", "lr": 0.01, "epochs": 3, "device": "cpu", "seed": 0},
-        sample={"sentences": ["go ."], "references": ["va !"]},
-    )
-
-
 @pytest.fixture(scope="module")
 def trained_runs(tmp_path_factory):
     """Real run folders, trained once for the module: a char LM (1 and 2 epochs), a word LM, a seq2seq."""
     from rnntui.training.experiment import train
 
     root = tmp_path_factory.mktemp("prompt-runs")
-    (root / "pairs.tsv").write_text(PAIRS, encoding="utf-8")
+    (root / "pairs.tsv").write_text(TINY_PAIRS, encoding="utf-8")
     configs = {
         "tiny-lm": tiny_config(train={"epochs": 1}),
         "tiny-lm-2": tiny_config(train={"epochs": 2}),
         "tiny-word": tiny_config(data={"token": "word", "max_tokens": 6000, "num_steps": 5}, model={"embed_size": 16},
                                  train={"epochs": 1}),
-        "tiny-s2s": seq2seq_config(root / "pairs.tsv"),
+        "tiny-s2s": tiny_s2s_config(root / "pairs.tsv"),
     }
     for name, config in configs.items():
         train(config, root / name, data_dir=SHARED_DATA)
@@ -418,16 +401,12 @@ async def test_a_new_checkpoint_of_the_run_is_used_and_a_deleted_one_is_one_line
 
 @pytest.mark.slow
 async def test_it_generates_while_a_run_trains_on_its_latest_checkpoint_and_keeps_the_last_one(runs_dir):
-    from tui_helpers import tiny_setup, train
+    from tui_helpers import start_live_run
 
     app = make_app(runs_dir)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await tiny_setup(pilot, train__epochs="6")
-        trainer = train(app)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: trainer.training, what="the run to start")
-        app.model_choice = ModelChoice("live")
+        trainer = await start_live_run(pilot, train__epochs="6")
         await pilot.press("5")
         view = app.view("prompt")
         await wait_for(pilot, lambda: view.model is not None, timeout=60, what="its first checkpoint")

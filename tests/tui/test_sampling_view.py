@@ -14,35 +14,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import tiny_config
-from rnntui.config import ExperimentConfig
+from conftest import TINY_PAIRS, tiny_config, tiny_s2s_config
 from rnntui.decoding.generate import Stepper, continuations, generate
 from rnntui.decoding.sampling import DecodeConfig
 from rnntui.decoding.translate import beam_search, greedy
 from rnntui.training.checkpoint import load_checkpoint
 from rnntui.tui.model_choice import ModelChoice
 from rnntui.tui.widgets.token_bars import TokenBars, visible
-from tui_helpers import SHARED_DATA, make_app, ready, tiny_setup, train, wait_for
+from tui_helpers import SHARED_DATA, make_app, ready, start_live_run, wait_for
 
 pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"no shared data in {SHARED_DATA}")
 
 SIZE = (120, 40)
-PAIRS = "\n".join(
-    f"{en}\t{fr}" for en, fr in [("Go.", "Va !"), ("Hi.", "Salut !"), ("Run!", "Cours !"), ("Go.", "Bouge !"),
-                                 ("I lost.", "J'ai perdu."), ("Hi.", "Salut."), ("Run!", "Courez !")] * 12
-) + "\nI won.\tJ'ai gagné.\nWow!\tÇa alors !\n"
-
-
-def s2s_config(pairs: Path) -> ExperimentConfig:
-    """A GRU encoder-decoder that trains in about a second (as tests/test_cli_tasks.py's)."""
-    return ExperimentConfig(name="tiny-s2s", task="seq2seq").replace(
-        pairs={"source": str(pairs), "num_examples": 80, "num_steps": 6, "batch_size": 16, "val_examples": 2},
-        model={"kind": "gru", "embed_size": 8, "num_hiddens": 16, "num_layers": 1},
-        train={"optimizer": "adam", "lr": 0.01, "epochs": 3, "device": "cpu", "seed": 0},
-        sample={"sentences": ["go ."], "references": ["va !"]},
-    )
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A runs folder with a tiny language model, and a tiny translation model's run outside it."""
@@ -51,8 +34,8 @@ def trained(tmp_path_factory):
     base = tmp_path_factory.mktemp("sampling")
     runs = base / "runs"
     train_run(tiny_config(train={"epochs": 1}), runs / "tiny-lm", data_dir=SHARED_DATA)
-    (base / "pairs.tsv").write_text(PAIRS, encoding="utf-8")
-    train_run(s2s_config(base / "pairs.tsv"), base / "s2s" / "tiny-s2s", data_dir=SHARED_DATA)
+    (base / "pairs.tsv").write_text(TINY_PAIRS, encoding="utf-8")
+    train_run(tiny_s2s_config(base / "pairs.tsv"), base / "s2s" / "tiny-s2s", data_dir=SHARED_DATA)
     return runs, base / "s2s" / "tiny-s2s"
 
 
@@ -368,18 +351,13 @@ async def test_it_works_while_a_run_trains_on_its_latest_checkpoint(trained, env
     app = make_app(tmp_path / "runs")
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await tiny_setup(pilot, train__epochs="3", data__max_tokens="8000")
-        run = train(app)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: run.training, what="the run to start")
-        app.model_choice = ModelChoice("live")
+        run = await start_live_run(pilot, train__epochs="3", data__max_tokens="8000")
         await pilot.press("4")
         view = view_of(app)
         model_line = lambda: str(app.query_one("#sampling .model-line").render())  # noqa: E731
         await wait_for(pilot, lambda: view.shown is not None, timeout=40, what="the first checkpoint's bars")
         await pilot.press("g", "g")
         before = await shown(pilot)
-        print("LINE", model_line())
         if "epoch 1 of 3" in model_line():  # (else the first epochs went by before the keys)
             await wait_for(pilot, lambda: "epoch 2 of 3" in model_line(), timeout=60,
                            what="the next epoch's checkpoint")

@@ -14,7 +14,7 @@ from rnntui.tui.model_choice import ModelChoice
 from rnntui.tui.screens.model_picker import ModelPicker
 from rnntui.tui.session import RunState
 from rnntui.tui.views.runs import LOADED
-from tui_helpers import ready, SHARED_DATA, make_app, tiny_setup, train, wait_for
+from tui_helpers import ready, SHARED_DATA, make_app, start_live_run, tiny_setup, train, wait_for
 
 pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"no shared data in {SHARED_DATA}")
 
@@ -157,11 +157,7 @@ async def test_a_live_run_is_inspected_at_its_latest_epoch_and_its_last_when_it_
     app = make_app(runs_dir)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await tiny_setup(pilot, train__epochs="3")
-        view = train(app)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: view.training, what="the run to start")
-        app.model_choice = ModelChoice("live")
+        view = await start_live_run(pilot, train__epochs="3")
         await pilot.press("4")
         await wait_for(pilot, lambda: "epoch 1 of 3" in model_line(app, "sampling")
                        or "epoch 2 of 3" in model_line(app, "sampling"), timeout=40, what="its first checkpoint")

@@ -105,6 +105,19 @@ async def tiny_setup(pilot, **overrides: str) -> None:
     assert view.setup_error == ""
 
 
+async def start_live_run(pilot, **overrides: str):
+    """A tiny run (``tiny_setup``'s overrides) training from the Train view, and the inspector views' model
+    chosen to be it ("the run training now"); returns the Train view."""
+    from rnntui.tui.model_choice import ModelChoice
+
+    await tiny_setup(pilot, **overrides)
+    view = train(pilot.app)
+    await pilot.press("s")
+    await wait_for(pilot, lambda: view.training, what="the run to start")
+    pilot.app.model_choice = ModelChoice("live")
+    return view
+
+
 def step_lines(run_dir: Path) -> int:
     with (run_dir / "metrics.jsonl").open(encoding="utf-8") as f:
         return sum(1 for line in f if json.loads(line)["event"] == "step")
