@@ -139,6 +139,7 @@ async def test_the_model_picker_lists_the_runs_and_its_choice_reaches_every_view
         assert isinstance(app.screen, ModelPicker)
         options = app.screen.query_one(OptionList)
         await wait_for(pilot, lambda: options.option_count == 3, what="default and the two runs")
+        assert options.highlighted == 0  # the choice now: the keys start from it
         texts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert texts[0].startswith("default") and any(t.startswith("tiny-lm  LSTM 32") for t in texts)
         index = next(i for i, t in enumerate(texts) if t.startswith("tiny-lm  "))
@@ -149,7 +150,10 @@ async def test_the_model_picker_lists_the_runs_and_its_choice_reaches_every_view
         await wait_for(pilot, lambda: "model: tiny-lm (LSTM 32" in model_line(app, "prompt"), what="the choice")
         await pilot.press("4")  # the same choice in the other views
         await wait_for(pilot, lambda: "model: tiny-lm (LSTM 32" in model_line(app, "sampling"), what="shared")
-        await pilot.press("m", "escape")  # Esc keeps the choice
+        await pilot.press("m")
+        options = app.screen.query_one(OptionList)
+        await wait_for(pilot, lambda: options.highlighted == index, what="the choice highlighted")
+        await pilot.press("escape")  # Esc keeps the choice
         assert app.model_choice == ModelChoice("run", runs_dir / "tiny-lm") and older.is_dir()
 
 

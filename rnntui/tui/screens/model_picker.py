@@ -64,9 +64,11 @@ class ModelPicker(ModalScreen[ModelChoice | None]):
             task = TASK_NAMES.get(run.config.task, run.config.task)
             self._add(ModelChoice("run", run.path), f"{run.name}  {run.model}  {task}  {run.status}  "
                                                     f"{run.epochs_done} epochs")
+        options = self.query_one(OptionList)
         if not runs:
-            self.query_one(OptionList).add_option(Option(f"(no run with a checkpoint in {self.runs_dir})",
-                                                         disabled=True))
+            options.add_option(Option(f"(no run with a checkpoint in {self.runs_dir})", disabled=True))
+        chosen = list(self.choices.values())  # in the options' order
+        options.highlighted = chosen.index(self.current) if self.current in chosen else 0  # where Up/Down start
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.choices[event.option.id])
