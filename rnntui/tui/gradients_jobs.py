@@ -22,6 +22,7 @@ TRAP_TOKENS = 50
 _lock = threading.Lock()
 _models: dict[tuple, Any] = {}  # (checkpoint path, stamp) or ("preset", name) -> LanguageModel
 _MAX_MODELS = 6
+_flows: dict[tuple, Any] = {}  # (overlaid model's label, tokens) -> its GradientFlow: the W_hh knob moves only
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,16 @@ def flow(model, window: Window, scale: float, overlay: bool, runs_dir, cache, da
             if other.token != lm.token:
                 notes.append(f"{label}: reads {other.token}s, this text is in {lm.token}s")
                 continue
-            others.append((label, gradient_flow(other, other.vocab[tokens], should_stop=should_stop)))
+            key = (label, other.label, tuple(tokens))
+            with _lock:
+                other_flow = _flows.get(key)
+            if other_flow is None:
+                other_flow = gradient_flow(other, other.vocab[tokens], should_stop=should_stop)
+                with _lock:
+                    _flows[key] = other_flow
+                    while len(_flows) > 3 * _MAX_MODELS:
+                        _flows.pop(next(iter(_flows)))
+            others.append((label, other_flow))
     return FlowResult(main, kind_label(lm), others, notes)
 
 
@@ -191,16 +201,14 @@ def run_history(run_dir: Path):
 # -- 8. tensor shapes --------------------------------------------------------------------------------------
 
 
-def shapes(settings: dict[str, Any] | None, model=None, batch_size: int | None = None,
-           num_steps: int | None = None) -> Any:
+def shapes(settings: dict[str, Any] | None, model=None) -> Any:
     """The seed's example with ``settings`` laid over it, or a seq2seq ``model``'s (LoadedModel) shapes."""
     from rnntui.inspect import shapes as engine
 
     if model is not None:
         ckpt = model.checkpoint
         p = ckpt.config.pairs
-        return engine.measure(ckpt.model, batch_size or p.batch_size, num_steps or p.num_steps,
-                              source=f"model {model.label}")
+        return engine.measure(ckpt.model, p.batch_size, p.num_steps, source=f"model {model.label}")
     return engine.example_shapes(**{**engine.SEED_EXAMPLE, **(settings or {})})
 
 

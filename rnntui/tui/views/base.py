@@ -54,15 +54,3 @@ class View(Widget):
         target = last if last is not None and last.is_attached and last.focusable else self.default_focus()
         if target is not None:
             target.focus(scroll_visible=False)
-
-
-class PlannedView(View):
-    """A view whose issue is still open: it says what it will show."""
-
-    can_focus = True  # nothing inside takes the focus; the view itself does, so that its keys work
-    PLANNED: ClassVar[str] = ""
-
-    def compose(self) -> ComposeResult:
-        yield from self.compose_about()
-        yield Static(f"{self.TITLE}: {self.PLANNED}.\n\nThis view is planned; its place in the app is kept here.",
-                     classes="placeholder", markup=False)

@@ -80,6 +80,9 @@ TAUS = (5, 10, 35)
 SHAPE_FIELDS = (("kind", "kind"), ("vocab_size", "vocab"), ("embed_size", "embed"), ("num_hiddens", "hidden"),
                 ("num_layers", "layers"), ("batch_size", "batch"), ("num_steps", "steps"))
 SPANS = {"flow": (0, 35), "truncation": (0, 35), "saliency": (0, 100), "gates": (0, 100)}  # their first windows
+PANELS = {"flow": ("flow-panel",), "clip": ("clip-panel",), "truncation": ("trunc-table",),  # each part's texts
+          "saliency": ("sal-text", "sal-legend"), "norms": ("norms-table",), "gates": ("gates-text",),
+          "shapes": ("shapes-table",), "trap": ("trap-text",)}
 NARROW = 100  # columns: below this the panels go under the charts or leave
 BUSY_AFTER_S = 0.3  # a part still computing after this long says so
 NORMS_EVERY_S = 1.0  # how often the norms part looks at a live run's history
@@ -395,22 +398,9 @@ class GradientsView(InspectorView):
         self.spans = {part: (0, steps) for part, (_, steps) in self.spans.items()}  # another model, another text
         self._norms_drawn = None
         for part, *_ in PARTS:
-            self._figure(part, "")
-        self._clear_part_widgets()
+            self._clear_part(part)
         self._keys_line()
         self._refresh_part()
-
-    def _clear_part_widgets(self) -> None:
-        for chart in self.query(SeriesChart):
-            chart.set_lines([])
-        for chart in self.query(SaturationChart):
-            chart.set_points("", [], [])
-        for name in ("flow-panel", "clip-panel", "trunc-table", "sal-text", "sal-legend", "norms-table",
-                     "gates-text", "shapes-table", "trap-text"):
-            for text in self.query(f"#{name}").results(Static):  # (the parts shown so far)
-                text.update("")
-        for heatmap in self.query(Heatmap):
-            heatmap.show(None)
 
     # -- asking for a part's numbers -------------------------------------------------------------------------
     def _inputs(self, part: str) -> tuple | None:
@@ -625,6 +615,7 @@ class GradientsView(InspectorView):
     def _after_result(self, part: str, result) -> None:
         if part == "saliency":
             self.position = result.position
+            self.asked[part] = self._inputs(part)  # the position it chose: the same request, not a new one
         elif part == "gates":
             if self.gate not in result.trace.gates:
                 self.gate = None
@@ -632,14 +623,11 @@ class GradientsView(InspectorView):
                 self.unit = None
 
     def _clear_part(self, part: str) -> None:
-        """A part whose request failed shows nothing but the line saying why."""
+        """A part whose request failed (or whose model changed) shows nothing but the line saying why."""
+        self._figure(part, "")
         if part not in self._built:
             return
-        self._figure(part, "")
-        widgets = {"flow": ["flow-panel"], "clip": ["clip-panel"], "truncation": ["trunc-table"],
-                   "saliency": ["sal-text", "sal-legend"], "gates": ["gates-text"],
-                   "shapes": ["shapes-table"], "trap": ["trap-text"]}.get(part, [])
-        for name in widgets:
+        for name in PANELS.get(part, ()):
             self.query_one(f"#{name}", Static).update("")
         for chart in self.query(f"#part-{part} SeriesChart"):
             chart.set_lines([])

@@ -22,7 +22,6 @@ class InspectorView(View):
 
     TASKS: ClassVar[tuple[str, ...]] = ("lm",)  # the models the view can show
     DEFAULT_TASKS: ClassVar[tuple[str, ...]] = ()  # the ones it takes by default (TASKS if empty)
-    PLANNED: ClassVar[str] = ""  # what the view will show, while its issue is open
     can_focus = True
     BINDINGS = [Binding("m", "pick_model", "Model", id="model.pick",
                         tooltip="choose the model the inspector views work on")]
@@ -45,8 +44,8 @@ class InspectorView(View):
         yield from self.compose_body()
 
     def compose_body(self) -> ComposeResult:
-        yield Static(f"{self.TITLE}: {self.PLANNED}.\n\nThis view is planned; its place in the app is kept here.",
-                     classes="placeholder", markup=False)
+        """The view's own widgets, under the model line."""
+        return iter(())
 
     def on_mount(self) -> None:
         self.watch(self.app, "model_choice", self._choice_changed, init=False)
